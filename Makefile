@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# dmabuf-vfio-pci: build, lint and test.
+#
+#   make [KERNEL=6.1|6.12]     build the module against Debian's headers
+#   make KDIR=/path/to/tree    build against any kernel tree (KERNEL names it)
+#   make tests                 build the static guest test programs
+#   make lint                  checkpatch --strict and sparse, on both kernels
+#   make demo                  boot a guest, bind the devices, move data
+#   make check                 the whole suite on every kernel (KERNELS=...)
+#
+# Everything lands under build/; scripts/setup installs what is missing.
+
+KERNELS   ?= 6.1 6.12
+KERNEL    ?= 6.1
+DVP_CACHE ?= /var/cache/dmabuf-vfio-pci
+export DVP_CACHE
+
+krel       = $(shell cat $(DVP_CACHE)/kernels/$(1) 2>/dev/null)
+KREL      ?= $(call krel,$(KERNEL))
+KDIR      ?= /usr/src/linux-headers-$(KREL)
+B         := $(CURDIR)/build/$(KERNEL)
+KSFT      := $(DVP_CACHE)/src/linux-source-6.1/tools/testing/selftests
+CHECKPATCH := $(DVP_CACHE)/src/linux-source-6.1/scripts/checkpatch.pl
+
+MODULE_SRCS := Kbuild $(wildcard src/*.[ch] include/*.h uapi/*.h)
+
+TEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread -D_GNU_SOURCE \
+	       -I$(CURDIR)/uapi -I$(CURDIR)/selftests/lib -I$(KSFT)
+TEST_LIB    := $(wildcard selftests/lib/*.c)
+TEST_HDRS   := $(wildcard selftests/lib/*.h uapi/*.h)
+TEST_PROGS  := $(patsubst selftests/%.c,build/tests/%,$(wildcard selftests/*.c))
+
+.PHONY: all module tests lint checkpatch sparse sparse-one setup check demo clean
+
+all: module
+
+setup:
+	@scripts/setup
+
+# kbuild writes objects next to the sources, so each kernel gets its own
+# tree of symlinks under build/ and the two builds never share an object.
+module: $(B)/dmabuf-vfio-pci.ko
+
+$(B)/dmabuf-vfio-pci.ko: $(MODULE_SRCS)
+	@test -d "$(KDIR)" || { echo "no kernel tree at '$(KDIR)': run 'make setup'"; exit 1; }
+	@mkdir -p $(B)
+	@find $(B) -xtype l -delete
+	@cp -asf $(CURDIR)/Kbuild $(CURDIR)/src $(CURDIR)/include $(CURDIR)/uapi $(B)/
+	$(MAKE) -C $(KDIR) M=$(B) W=1 modules
+
+tests: $(TEST_PROGS)
+
+build/tests/%: selftests/%.c $(TEST_LIB) $(TEST_HDRS)
+	@test -e $(KSFT)/kselftest_harness.h || { echo "no kselftest_harness.h: run 'make setup'"; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB)
+
+lint: checkpatch sparse
+
+checkpatch:
+	@test -x $(CHECKPATCH) || { echo "no checkpatch.pl: run 'make setup'"; exit 1; }
+	@$(CHECKPATCH) --strict --quiet --no-tree --terse \
+		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
+		-f $(wildcard src/*.[ch] include/*.h uapi/*.h selftests/*.c selftests/lib/*.[ch] selftests/importer/*.[ch]) \
+		&& echo "checkpatch: clean"
+
+# Sparse and W=1 over every object, for every kernel; any warning fails.
+sparse:
+	@set -e; for k in $(KERNELS); do \
+		$(MAKE) -s --no-print-directory KERNEL=$$k sparse-one; done
+
+sparse-one: $(B)/dmabuf-vfio-pci.ko
+	@find $(B) -name '*.o' -delete
+	@out=$$($(MAKE) -s --no-print-directory -C $(KDIR) M=$(B) W=1 C=1 modules 2>&1 | \
+		grep -v -e '^Skipping BTF' -e 'the compiler differs' -e '^  You are using'); \
+	if [ -n "$$out" ]; then echo "$$out"; echo "sparse/W=1 ($(KERNEL)): not clean"; exit 1; fi; \
+	echo "sparse/W=1 ($(KERNEL)): clean"
+
+demo: setup
+	@for k in $(firstword $(KERNELS)); do $(MAKE) -s KERNEL=$$k module tests; done
+	@scripts/vm-run -k $(firstword $(KERNELS)) -- build/tests/demo
+
+check: setup
+	@scripts/check $(KERNELS)
+
+clean:
+	rm -rf build
