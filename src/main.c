@@ -7,7 +7,7 @@
  * mmap, interrupts and reset all come from vfio_pci_core. This file only
  * creates the device, binds it (through driver_override, never by ID) and
  * lists which vfio_device_ops are ours; each wrapped op handles its own
- * addition and falls through to the vfio_pci_core_* function.
+ * addition and then calls the vfio_pci_core_* function.
  */
 #include <linux/module.h>
 #include <linux/pci.h>

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Test helpers: see dvp_vfio.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "dvp_vfio.h"
+
+#define PCI_DEVICES "/sys/bus/pci/devices"
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+int dvp_sysfs_ulong(const char *bdf, const char *attr, unsigned long *val)
+{
+	char path[PATH_MAX], buf[64];
+	int ret;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, attr);
+	ret = read_file(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	*val = strtoul(buf, NULL, 0);
+	return 0;
+}
+
+int dvp_find_bdf(uint16_t vendor, uint16_t device, char *bdf, size_t len)
+{
+	struct dirent *de;
+	unsigned long v, d;
+	int ret = -ENODEV;
+	DIR *dir;
+
+	dir = opendir(PCI_DEVICES);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (dvp_sysfs_ulong(de->d_name, "vendor", &v) ||
+		    dvp_sysfs_ulong(de->d_name, "device", &d))
+			continue;
+		if (v == vendor && d == device) {
+			snprintf(bdf, len, "%s", de->d_name);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(dir);
+	return ret;
+}
+
+static int link_name(const char *bdf, const char *what, char *out, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, what);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	snprintf(out, len, "%s", base ? base + 1 : target);
+	return 0;
+}
+
+int dvp_bound_driver(const char *bdf, char *drv, size_t len)
+{
+	int ret = link_name(bdf, "driver", drv, len);
+
+	if (ret == -ENOENT) {
+		drv[0] = '\0';
+		return 0;
+	}
+	return ret;
+}
+
+int dvp_iommu_group(const char *bdf)
+{
+	char name[64];
+	int ret;
+
+	ret = link_name(bdf, "iommu_group", name, sizeof(name));
+	return ret ? ret : atoi(name);
+}
+
+int dvp_vfio_open(struct dvp_vfio *v, const char *bdf)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[64];
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	v->container = -1;
+	v->group = -1;
+	v->device = -1;
+	snprintf(v->bdf, sizeof(v->bdf), "%s", bdf);
+	v->group_id = dvp_iommu_group(bdf);
+	if (v->group_id < 0)
+		return v->group_id;
+
+	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (v->container < 0)
+		goto err;
+	if (ioctl(v->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
+		errno = EINVAL;
+		goto err;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/%d", v->group_id);
+	v->group = open(path, O_RDWR | O_CLOEXEC);
+	if (v->group < 0)
+		goto err;
+	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &status))
+		goto err;
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		errno = EBUSY;
+		goto err;
+	}
+	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container))
+		goto err;
+	if (ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		goto err;
+	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (v->device < 0)
+		goto err;
+	v->info.argsz = sizeof(v->info);
+	if (ioctl(v->device, VFIO_DEVICE_GET_INFO, &v->info))
+		goto err;
+	return 0;
+err:
+	ret = -errno;
+	dvp_vfio_close(v);
+	return ret;
+}
+
+int dvp_vfio_open_id(struct dvp_vfio *v, uint16_t vendor, uint16_t device)
+{
+	char bdf[32];
+	int ret;
+
+	ret = dvp_find_bdf(vendor, device, bdf, sizeof(bdf));
+	return ret ? ret : dvp_vfio_open(v, bdf);
+}
+
+void dvp_vfio_close(struct dvp_vfio *v)
+{
+	if (v->device >= 0)
+		close(v->device);
+	if (v->group >= 0)
+		close(v->group);
+	if (v->container >= 0)
+		close(v->container);
+	v->device = -1;
+	v->group = -1;
+	v->container = -1;
+}
+
+int dvp_region(const struct dvp_vfio *v, unsigned int index,
+	       struct vfio_region_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	ri->argsz = sizeof(*ri);
+	ri->index = index;
+	return ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, ri) ? -errno : 0;
+}
+
+static int cfg_rw(const struct dvp_vfio *v, unsigned int off, void *buf,
+		  size_t len, int write)
+{
+	struct vfio_region_info ri;
+	ssize_t n;
+	int ret;
+
+	ret = dvp_region(v, VFIO_PCI_CONFIG_REGION_INDEX, &ri);
+	if (ret)
+		return ret;
+	if (write)
+		n = pwrite(v->device, buf, len, ri.offset + off);
+	else
+		n = pread(v->device, buf, len, ri.offset + off);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int dvp_cfg_read(const struct dvp_vfio *v, unsigned int off, void *buf,
+		 size_t len)
+{
+	return cfg_rw(v, off, buf, len, 0);
+}
+
+int dvp_cfg_write(const struct dvp_vfio *v, unsigned int off,
+		  const void *buf, size_t len)
+{
+	return cfg_rw(v, off, (void *)buf, len, 1);
+}
+
+void *dvp_bar_mmap(const struct dvp_vfio *v, unsigned int bar, size_t *len)
+{
+	struct vfio_region_info ri;
+
+	if (dvp_region(v, bar, &ri))
+		return MAP_FAILED;
+	*len = ri.size;
+	return mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    v->device, ri.offset);
+}
+
+void dvp_fill(void *buf, size_t len, uint32_t seed, uint64_t base)
+{
+	uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = dvp_pattern(seed, base + i);
+}
+
+long dvp_verify(const void *buf, size_t len, uint32_t seed, uint64_t base)
+{
+	const uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != dvp_pattern(seed, base + i))
+			return (long)i;
+	return -1;
+}
+
+static int host_file(int flags)
+{
+	const char *path = getenv("DVP_IVSHMEM_FILE");
+
+	if (!path)
+		return -ENOENT;
+	return open(path, flags | O_CLOEXEC);
+}
+
+static int host_rw(uint64_t off, void *buf, size_t len, int write)
+{
+	size_t done = 0;
+	ssize_t n;
+	int fd;
+
+	fd = host_file(write ? O_RDWR : O_RDONLY);
+	if (fd < 0)
+		return fd == -ENOENT ? fd : -errno;
+	while (done < len) {
+		if (write)
+			n = pwrite(fd, (char *)buf + done, len - done, off + done);
+		else
+			n = pread(fd, (char *)buf + done, len - done, off + done);
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	close(fd);
+	return done == len ? 0 : -EIO;
+}
+
+int dvp_host_read(uint64_t off, void *buf, size_t len)
+{
+	return host_rw(off, buf, len, 0);
+}
+
+int dvp_host_write(uint64_t off, const void *buf, size_t len)
+{
+	return host_rw(off, (void *)buf, len, 1);
+}
+
+int dvp_host_expect(uint64_t off, size_t len, uint32_t seed)
+{
+	const char *dir = getenv("DVP_OUT");
+	char path[PATH_MAX];
+	FILE *f;
+
+	if (!dir)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/host-expect", dir);
+	f = fopen(path, "a");
+	if (!f)
+		return -errno;
+	fprintf(f, "%llu %zu %u\n", (unsigned long long)off, len, seed);
+	return fclose(f) ? -errno : 0;
+}
+
+int dvp_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+int dvp_kmsg_count(int fd, const char *needle)
+{
+	char rec[2048];
+	int count = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* overwritten records */
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		if (strstr(rec, needle))
+			count++;
+	}
+	return count;
+}
+
+int dvp_dyndbg_enable(void)
+{
+	static const char cmd[] = "module dmabuf_vfio_pci +p";
+	static const char * const paths[] = {
+		"/proc/dynamic_debug/control",
+		"/sys/kernel/debug/dynamic_debug/control",
+	};
+	unsigned int i;
+	int fd, ret = -ENOENT;
+
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		fd = open(paths[i], O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ret = write(fd, cmd, sizeof(cmd) - 1) < 0 ? -errno : 0;
+		close(fd);
+		if (!ret)
+			break;
+	}
+	return ret;
+}

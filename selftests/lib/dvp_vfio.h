@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Test helpers: find the guest's test devices and open them through the
+ * legacy VFIO container/group API (type1), so each test file holds only
+ * its test.
+ */
+#ifndef DVP_VFIO_H
+#define DVP_VFIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio.h>
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+#define IVSHMEM_VENDOR	0x1af4
+#define IVSHMEM_DEVICE	0x1110
+#define IVSHMEM_BAR	2	/* the shared-memory BAR */
+
+#define DVP_DRIVER	"dmabuf-vfio-pci"
+
+struct dvp_vfio {
+	int container;
+	int group;
+	int device;
+	int group_id;
+	char bdf[32];
+	struct vfio_device_info info;
+};
+
+/* Find the first PCI device with this ID; 0 or -ENODEV. */
+int dvp_find_bdf(uint16_t vendor, uint16_t device, char *bdf, size_t len);
+/* Name of the driver bound to bdf ("" when none); 0 or -errno. */
+int dvp_bound_driver(const char *bdf, char *drv, size_t len);
+/* IOMMU group number of bdf, or -errno. */
+int dvp_iommu_group(const char *bdf);
+
+/* Open bdf through a fresh type1 container; 0 or -errno. */
+int dvp_vfio_open(struct dvp_vfio *v, const char *bdf);
+/* Same, for the first device with this ID. */
+int dvp_vfio_open_id(struct dvp_vfio *v, uint16_t vendor, uint16_t device);
+void dvp_vfio_close(struct dvp_vfio *v);
+
+int dvp_region(const struct dvp_vfio *v, unsigned int index,
+	       struct vfio_region_info *ri);
+/* Read/write config space through the config region; 0 or -errno. */
+int dvp_cfg_read(const struct dvp_vfio *v, unsigned int off, void *buf,
+		 size_t len);
+int dvp_cfg_write(const struct dvp_vfio *v, unsigned int off,
+		  const void *buf, size_t len);
+/* mmap a whole BAR through the device fd; MAP_FAILED on error. */
+void *dvp_bar_mmap(const struct dvp_vfio *v, unsigned int bar, size_t *len);
+
+/* Read a sysfs attribute of bdf as an unsigned number; 0 or -errno. */
+int dvp_sysfs_ulong(const char *bdf, const char *attr, unsigned long *val);
+
+/*
+ * Kernel log watching: dvp_kmsg_open() starts at the end of the log;
+ * dvp_kmsg_count() counts the records since then that contain needle.
+ */
+int dvp_kmsg_open(void);
+int dvp_kmsg_count(int fd, const char *needle);
+/* Turn on our module's pr_debug/pci_dbg lines; 0 or -errno. */
+int dvp_dyndbg_enable(void);
+
+/* Deterministic test pattern: the byte at offset off for seed. */
+static inline uint8_t dvp_pattern(uint32_t seed, uint64_t off)
+{
+	uint64_t x = (off >> 3) * 0x9e3779b97f4a7c15ULL + seed;
+
+	x ^= x >> 29;
+	return (uint8_t)(x >> (8 * (off & 7)));
+}
+
+void dvp_fill(void *buf, size_t len, uint32_t seed, uint64_t base);
+/* Index of the first byte of buf that differs from the pattern, or -1. */
+long dvp_verify(const void *buf, size_t len, uint32_t seed, uint64_t base);
+
+/*
+ * The ivshmem BAR is backed by a host file that the guest sees over 9p
+ * ($DVP_IVSHMEM_FILE): reading it proves that bytes reached the device
+ * memory, not a cache of ours. Returns 0 or -errno.
+ */
+int dvp_host_read(uint64_t off, void *buf, size_t len);
+int dvp_host_write(uint64_t off, const void *buf, size_t len);
+/*
+ * The top of the ivshmem BAR is kept for writes that vm-run checks in the
+ * host file after the guest is gone: tests that write elsewhere leave it
+ * alone, and each witnessing test owns one 64 KiB slot.
+ */
+#define DVP_WITNESS_SIZE	(1ULL << 20)
+#define DVP_WITNESS_SLOT	(64ULL << 10)
+enum dvp_witness_slot {
+	DVP_WITNESS_BAR_MMAP,
+	DVP_WITNESS_BAR_MMAP_2,
+	DVP_WITNESS_EXPORT,
+	DVP_WITNESS_NR
+};
+
+static inline uint64_t dvp_witness_off(size_t bar_len, unsigned int slot)
+{
+	return bar_len - DVP_WITNESS_SIZE + slot * DVP_WITNESS_SLOT;
+}
+
+/*
+ * Ask vm-run to check, after the guest is gone, that the host file holds
+ * the pattern at [off, off + len).
+ */
+int dvp_host_expect(uint64_t off, size_t len, uint32_t seed);
+
+#endif /* DVP_VFIO_H */
