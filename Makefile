@@ -23,12 +23,12 @@ B         := $(CURDIR)/build/$(KERNEL)
 KSFT      := $(DVP_CACHE)/src/linux-source-6.1/tools/testing/selftests
 CHECKPATCH := $(DVP_CACHE)/src/linux-source-6.1/scripts/checkpatch.pl
 
-MODULE_SRCS := Kbuild $(wildcard src/*.[ch] include/*.h uapi/*.h)
+MODULE_SRCS := Kbuild $(wildcard src/*.[ch] include/*.h uapi/*.h selftests/importer/*.[ch])
 
 TEST_CFLAGS := -O2 -g -Wall -Werror -static -pthread -D_GNU_SOURCE \
-	       -I$(CURDIR)/uapi -I$(CURDIR)/selftests/lib -isystem $(KSFT)
+	       -I$(CURDIR)/uapi -I$(CURDIR)/selftests/lib -I$(CURDIR)/selftests/importer -isystem $(KSFT)
 TEST_LIB    := $(wildcard selftests/lib/*.c)
-TEST_HDRS   := $(wildcard selftests/lib/*.h uapi/*.h)
+TEST_HDRS   := $(wildcard selftests/lib/*.h uapi/*.h selftests/importer/*.h)
 TEST_PROGS  := $(patsubst selftests/%.c,build/tests/%,$(wildcard selftests/*.c))
 
 .PHONY: all module tests lint checkpatch sparse sparse-one setup check demo clean
@@ -46,7 +46,9 @@ $(B)/dmabuf-vfio-pci.ko: $(MODULE_SRCS)
 	@test -d "$(KDIR)" || { echo "no kernel tree at '$(KDIR)': run 'make setup'"; exit 1; }
 	@mkdir -p $(B)
 	@find $(B) -xtype l -delete
+	@mkdir -p $(B)/selftests
 	@cp -asf $(CURDIR)/Kbuild $(CURDIR)/src $(CURDIR)/include $(CURDIR)/uapi $(B)/
+	@cp -asf $(CURDIR)/selftests/importer $(B)/selftests/
 	$(MAKE) -C $(KDIR) M=$(B) W=1 modules
 
 tests: $(TEST_PROGS)
@@ -61,12 +63,15 @@ lint: checkpatch sparse
 # Kernel code gets every --strict check; the static guest programs are
 # userspace, where the kernel's own type names and BIT() do not exist.
 CHECKPATCH_FLAGS := --strict --quiet --no-tree --terse --show-types
-KERNEL_C := $(wildcard src/*.[ch] include/*.h uapi/*.h selftests/importer/*.[ch])
+KERNEL_C := $(wildcard src/*.[ch] uapi/*.h selftests/importer/*.[ch])
+# The compat header is where version checks are the point.
+COMPAT_H := include/dvp_compat.h
 USER_C   := $(wildcard selftests/*.c selftests/lib/*.[ch])
 
 checkpatch:
 	@test -x $(CHECKPATCH) || { echo "no checkpatch.pl: run 'make setup'"; exit 1; }
 	@$(CHECKPATCH) $(CHECKPATCH_FLAGS) -f $(KERNEL_C)
+	@$(CHECKPATCH) $(CHECKPATCH_FLAGS) --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f $(COMPAT_H)
 	@$(CHECKPATCH) $(CHECKPATCH_FLAGS) --ignore PREFER_KERNEL_TYPES,BIT_MACRO -f $(USER_C)
 	@echo "checkpatch: clean"
 

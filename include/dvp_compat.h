@@ -7,8 +7,12 @@
 #ifndef DVP_COMPAT_H
 #define DVP_COMPAT_H
 
+#include <linux/dma-buf.h>
+#include <linux/fs.h>
+#include <linux/pci.h>
 #include <linux/version.h>
 #include <linux/vfio.h>
+#include <linux/vfio_pci_core.h>
 
 /* iommufd (6.2+) wants the physical-device ops when it is configured. */
 #if IS_ENABLED(CONFIG_IOMMUFD)
@@ -19,6 +23,54 @@
 	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
 #else
 #define DVP_IOMMUFD_PHYSICAL_OPS
+#endif
+
+/*
+ * Take a reference on a dma-buf's file unless it is already being
+ * released. 6.7 replaced get_file_rcu() on a file with get_file_active().
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+static inline bool dvp_get_file_active(struct dma_buf *dmabuf)
+{
+	return get_file_active(&dmabuf->file);
+}
+#else
+static inline bool dvp_get_file_active(struct dma_buf *dmabuf)
+{
+	return get_file_rcu(dmabuf->file);
+}
+#endif
+
+/*
+ * Request the BAR and map it into core->barmap, as the core does before it
+ * lets userspace mmap a BAR. 6.1 keeps that helper static; later kernels
+ * export it.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+static inline int dvp_setup_barmap(struct vfio_pci_core_device *core, int bar)
+{
+	return vfio_pci_core_setup_barmap(core, bar);
+}
+#else
+static inline int dvp_setup_barmap(struct vfio_pci_core_device *core, int bar)
+{
+	struct pci_dev *pdev = core->pdev;
+	void __iomem *io;
+	int ret;
+
+	if (core->barmap[bar])
+		return 0;
+	ret = pci_request_selected_regions(pdev, 1 << bar, "vfio");
+	if (ret)
+		return ret;
+	io = pci_iomap(pdev, bar, 0);
+	if (!io) {
+		pci_release_selected_regions(pdev, 1 << bar);
+		return -ENOMEM;
+	}
+	core->barmap[bar] = io;
+	return 0;
+}
 #endif
 
 #endif /* DVP_COMPAT_H */

@@ -13,7 +13,7 @@ drv=/sys/bus/pci/drivers/dmabuf-vfio-pci
 devs=
 for d in /sys/bus/pci/devices/*; do
 	case "$(cat "$d/vendor"):$(cat "$d/device")" in
-	0x1234:0x11e8|0x1af4:0x1110) devs="$devs ${d##*/}" ;;
+	0x1234:0x11e8|0x1af4:0x1110|0x1b36:0x0010) devs="$devs ${d##*/}" ;;
 	esac
 done
 
@@ -32,7 +32,7 @@ rebind() {
 
 echo "TAP version 13"
 echo "1..9"
-check "both test devices present" [ "$(echo $devs | wc -w)" = 2 ]
+check "all three test devices present" [ "$(echo $devs | wc -w)" = 3 ]
 for x in $devs; do echo "$x" >"$drv/unbind"; done
 check "unbind leaves no driver" all unbound
 check "unbind removes /dev/vfio group nodes" all no_group_node

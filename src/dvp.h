@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * dmabuf-vfio-pci: private state of one bound device.
+ * dmabuf-vfio-pci: private state of one bound device and of its exports.
  *
  * Everything the driver adds to vfio-pci hangs off struct dvp_device; the
  * core device is embedded first so vfio_alloc_device() and the
- * vfio_pci_core_* helpers see an ordinary vfio-pci device.
+ * vfio_pci_core_* helpers see an ordinary vfio-pci device. The locks and
+ * their order are described in src/access.c, which owns them.
  */
 #ifndef DVP_H
 #define DVP_H
 
+#include <linux/dma-buf.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/vfio_pci_core.h>
 
 #define DVP_DRIVER_NAME "dmabuf-vfio-pci"
@@ -16,6 +20,37 @@
 struct dvp_device {
 	/* Must stay first: vfio_alloc_device() requires offset 0. */
 	struct vfio_pci_core_device core;
+	/* Protects the fields below and each export's list membership. */
+	struct mutex lock;
+	/* Exports that can still get access back; see dvp_access_close(). */
+	struct list_head dmabufs;
+	/* Operations in flight that take BAR access away (resets, ...). */
+	unsigned int blockers;
+	/* Between AER error_detected and a successful recovery. */
+	bool error;
+	/* Between open_device and close_device: vconfig is valid. */
+	bool open;
+};
+
+/* One physically contiguous piece of an export, in export order. */
+struct dvp_range {
+	phys_addr_t phys;	/* CPU physical address in the BAR */
+	u64 len;
+	u64 start;		/* offset of this piece inside the dma-buf */
+};
+
+struct dvp_dmabuf {
+	struct dma_buf *dmabuf;
+	/* Holds a reference on the vfio device for the buffer's lifetime. */
+	struct dvp_device *dvp;
+	/* In dvp->dmabufs; empty once the device closed (revoked for good). */
+	struct list_head node;
+	/* Written under dvp->lock and the dma-buf's reservation lock. */
+	bool revoked;
+	unsigned int bar;
+	u32 nr_ranges;
+	size_t size;
+	struct dvp_range ranges[] __counted_by(nr_ranges);
 };
 
 static inline struct dvp_device *dvp_from_vdev(struct vfio_device *vdev)
@@ -29,6 +64,27 @@ static inline struct dvp_device *dvp_from_pdev(struct pci_dev *pdev)
 
 	return core ? container_of(core, struct dvp_device, core) : NULL;
 }
+
+/* access.c: the one place that grants and revokes BAR access. */
+void dvp_access_init(struct dvp_device *dvp);
+void dvp_access_destroy(struct dvp_device *dvp);
+void dvp_access_open(struct dvp_device *dvp);
+void dvp_access_close(struct dvp_device *dvp);
+void dvp_access_block(struct dvp_device *dvp);
+void dvp_access_unblock(struct dvp_device *dvp);
+void dvp_access_refresh(struct dvp_device *dvp);
+void dvp_access_set_error(struct dvp_device *dvp, bool error);
+bool dvp_access_allowed(struct dvp_device *dvp);
+
+/* export.c */
+int dvp_feature_dma_buf(struct dvp_device *dvp, u32 flags,
+			void __user *arg, size_t argsz);
+
+/* triggers.c: the vfio_device_ops that can take BAR access away. */
+ssize_t dvp_write(struct vfio_device *vdev, const char __user *buf,
+		  size_t count, loff_t *ppos);
+int dvp_device_feature(struct vfio_device *vdev, u32 flags,
+		       void __user *arg, size_t argsz);
 
 extern const struct pci_error_handlers dvp_err_handlers;
 

@@ -19,11 +19,14 @@
 
 static int dvp_init_dev(struct vfio_device *vdev)
 {
+	dvp_access_init(dvp_from_vdev(vdev));
 	return vfio_pci_core_init_dev(vdev);
 }
 
+/* Runs when the last reference goes, which may be an export's. */
 static void dvp_release_dev(struct vfio_device *vdev)
 {
+	dvp_access_destroy(dvp_from_vdev(vdev));
 	vfio_pci_core_release_dev(vdev);
 }
 
@@ -37,11 +40,14 @@ static int dvp_open_device(struct vfio_device *vdev)
 		return ret;
 
 	vfio_pci_core_finish_enable(core);
+	dvp_access_open(dvp_from_vdev(vdev));
 	return 0;
 }
 
+/* Exports outlive the device fd; their access ends here, for good. */
 static void dvp_close_device(struct vfio_device *vdev)
 {
+	dvp_access_close(dvp_from_vdev(vdev));
 	vfio_pci_core_close_device(vdev);
 }
 
@@ -53,9 +59,9 @@ static const struct vfio_device_ops dvp_ops = {
 	.open_device	= dvp_open_device,
 	.close_device	= dvp_close_device,
 	.ioctl		= vfio_pci_core_ioctl,
-	.device_feature	= vfio_pci_core_ioctl_feature,
+	.device_feature	= dvp_device_feature,
 	.read		= vfio_pci_core_read,
-	.write		= vfio_pci_core_write,
+	.write		= dvp_write,
 	.mmap		= vfio_pci_core_mmap,
 	.request	= vfio_pci_core_request,
 	.match		= vfio_pci_core_match,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -354,4 +355,152 @@ int dvp_dyndbg_enable(void)
 			break;
 	}
 	return ret;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+int dvp_rebind(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX], cur[64];
+	int ret;
+
+	ret = dvp_bound_driver(bdf, cur, sizeof(cur));
+	if (ret)
+		return ret;
+	if (*driver && !strcmp(cur, driver))
+		return 0;
+	if (*cur) {
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver/unbind",
+			 bdf);
+		ret = write_str(path, bdf);
+		if (ret)
+			return ret;
+	}
+	if (!*driver)
+		return 0;
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver_override", bdf);
+	ret = write_str(path, driver);
+	if (ret)
+		return ret;
+	ret = write_str("/sys/bus/pci/drivers_probe", bdf);
+	if (ret)
+		return ret;
+	ret = dvp_bound_driver(bdf, cur, sizeof(cur));
+	if (ret)
+		return ret;
+	return strcmp(cur, driver) ? -ENODEV : 0;
+}
+
+int dvp_load_module(const char *path, const char *name)
+{
+	char sys[PATH_MAX];
+	int fd, ret;
+
+	snprintf(sys, sizeof(sys), "/sys/module/%s", name);
+	if (!access(sys, F_OK))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+int dvp_rebind_test_devices(void)
+{
+	static const uint16_t ids[][2] = {
+		{ EDU_VENDOR, EDU_DEVICE }, { IVSHMEM_VENDOR, IVSHMEM_DEVICE },
+		{ NVME_VENDOR, NVME_DEVICE },
+	};
+	char bdf[32];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		ret = dvp_find_bdf(ids[i][0], ids[i][1], bdf, sizeof(bdf));
+		if (!ret)
+			ret = dvp_rebind(bdf, DVP_DRIVER);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int dvp_feature(int device, uint32_t flags, const void *payload, size_t size)
+{
+	struct vfio_device_feature *f;
+	int ret;
+
+	f = calloc(1, sizeof(*f) + size);
+	if (!f)
+		return -ENOMEM;
+	f->argsz = sizeof(*f) + size;
+	f->flags = flags;
+	if (size)
+		memcpy(f->data, payload, size);
+	ret = ioctl(device, VFIO_DEVICE_FEATURE, f);
+	if (ret < 0)
+		ret = -errno;
+	free(f);
+	return ret;
+}
+
+int dvp_export(int device, unsigned int bar, uint32_t open_flags,
+	       const struct vfio_region_dma_range *ranges, unsigned int nr)
+{
+	size_t size = sizeof(struct vfio_device_feature_dma_buf) +
+		      nr * sizeof(*ranges);
+	struct vfio_device_feature_dma_buf *req;
+	int ret;
+
+	req = calloc(1, size);
+	if (!req)
+		return -ENOMEM;
+	req->region_index = bar;
+	req->open_flags = open_flags;
+	req->nr_ranges = nr;
+	memcpy(req->dma_ranges, ranges, nr * sizeof(*ranges));
+	ret = dvp_feature(device, VFIO_DEVICE_FEATURE_GET |
+			  VFIO_DEVICE_FEATURE_DMA_BUF, req, size);
+	free(req);
+	return ret;
+}
+
+int dvp_cmd_read(const struct dvp_vfio *v, uint16_t *cmd)
+{
+	return dvp_cfg_read(v, 4, cmd, sizeof(*cmd));
+}
+
+int dvp_cmd_write(const struct dvp_vfio *v, uint16_t cmd)
+{
+	return dvp_cfg_write(v, 4, &cmd, sizeof(cmd));
+}
+
+unsigned int dvp_find_cap(const struct dvp_vfio *v, uint8_t id)
+{
+	uint8_t pos = 0, hdr[2];
+	int guard = 48;
+
+	if (dvp_cfg_read(v, 0x34, &pos, 1))
+		return 0;
+	while (pos && guard--) {
+		if (dvp_cfg_read(v, pos & ~3, hdr, sizeof(hdr)))
+			return 0;
+		if (hdr[0] == id)
+			return pos & ~3;
+		pos = hdr[1];
+	}
+	return 0;
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <linux/vfio.h>
 
+#include "dmabuf_vfio_pci.h"
+
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
@@ -20,6 +22,10 @@
 #define IVSHMEM_VENDOR	0x1af4
 #define IVSHMEM_DEVICE	0x1110
 #define IVSHMEM_BAR	2	/* the shared-memory BAR */
+/* QEMU's NVMe controller: PCIe, FLR, PM, and a memory BAR (its CMB). */
+#define NVME_VENDOR	0x1b36
+#define NVME_DEVICE	0x0010
+#define NVME_CMB_BAR	2
 
 #define DVP_DRIVER	"dmabuf-vfio-pci"
 
@@ -54,6 +60,25 @@ int dvp_cfg_write(const struct dvp_vfio *v, unsigned int off,
 		  const void *buf, size_t len);
 /* mmap a whole BAR through the device fd; MAP_FAILED on error. */
 void *dvp_bar_mmap(const struct dvp_vfio *v, unsigned int bar, size_t *len);
+
+/* Bind bdf to driver through driver_override ("" unbinds only). */
+int dvp_rebind(const char *bdf, const char *driver);
+/* Load a module from a .ko path unless a module of that name is loaded. */
+int dvp_load_module(const char *path, const char *name);
+/* Bind every test device without a driver to ours again. */
+int dvp_rebind_test_devices(void);
+
+/* VFIO_DEVICE_FEATURE with a payload; returns the ioctl's value or -errno. */
+int dvp_feature(int device, uint32_t flags, const void *payload,
+		size_t size);
+/* Export ranges of bar as a dma-buf; the fd or -errno. */
+int dvp_export(int device, unsigned int bar, uint32_t open_flags,
+	       const struct vfio_region_dma_range *ranges, unsigned int nr);
+/* Read or write the virtual PCI_COMMAND register. */
+int dvp_cmd_read(const struct dvp_vfio *v, uint16_t *cmd);
+int dvp_cmd_write(const struct dvp_vfio *v, uint16_t cmd);
+/* Config-space offset of capability id, or 0 when absent. */
+unsigned int dvp_find_cap(const struct dvp_vfio *v, uint8_t id);
 
 /* Read a sysfs attribute of bdf as an unsigned number; 0 or -errno. */
 int dvp_sysfs_ulong(const char *bdf, const char *attr, unsigned long *val);

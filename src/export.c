@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dmabuf-vfio-pci: export of BAR ranges as dma-bufs (feature 11).
+ *
+ * The uAPI, its validation order and its errnos are mainline's (6.19+), so
+ * userspace cannot tell the two apart. The ranges are resolved to CPU
+ * physical addresses once, at export; importers get them mapped for their
+ * own device with dma_map_resource(), which goes through their IOMMU.
+ *
+ * The exporter is dynamic (it has pin/unpin): a static exporter would have
+ * its first mapping cached by the dma-buf core and handed out again after
+ * a revoke. Only importers that accept peer-to-peer addresses and listen
+ * to move_notify may attach, since the mapping has no struct pages and is
+ * taken away on reset and close.
+ */
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "dmabuf_vfio_pci.h"
+#include "dvp_compat.h"
+#include "dvp.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
+
+/* An sg entry's length is an unsigned int; keep segments page-aligned. */
+#define DVP_MAX_SEGMENT		ALIGN_DOWN((u64)UINT_MAX, PAGE_SIZE)
+
+/* Open flags a dma-buf fd can carry; anything else is refused. */
+#define DVP_OPEN_FLAGS		(O_ACCMODE | O_CLOEXEC | O_NONBLOCK)
+
+static int dvp_dmabuf_attach(struct dma_buf *dmabuf,
+			     struct dma_buf_attachment *attach)
+{
+	struct dvp_dmabuf *buf = dmabuf->priv;
+
+	if (!attach->peer2peer || !dma_buf_attachment_is_dynamic(attach))
+		return -EOPNOTSUPP;
+	if (READ_ONCE(buf->revoked))
+		return -ENODEV;
+	return 0;
+}
+
+/*
+ * With CONFIG_DMABUF_MOVE_NOTIFY=n the dma-buf core pins a dynamic
+ * exporter around every mapping, so pin must succeed for maps to work; an
+ * importer that pins explicitly then looks the same and only
+ * move_notify tells it to let go. With move_notify enabled, pin is refused
+ * so that every mapping stays revocable.
+ */
+static int dvp_dmabuf_pin(struct dma_buf_attachment *attach)
+{
+	struct dvp_dmabuf *buf = attach->dmabuf->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+		return -EOPNOTSUPP;
+	return buf->revoked ? -ENODEV : 0;
+}
+
+static void dvp_dmabuf_unpin(struct dma_buf_attachment *attach)
+{
+}
+
+static unsigned int dvp_nr_segments(const struct dvp_dmabuf *buf)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < buf->nr_ranges; i++)
+		n += DIV_ROUND_UP(buf->ranges[i].len, DVP_MAX_SEGMENT);
+	return n;
+}
+
+static void dvp_unmap_segments(struct device *dev, struct sg_table *sgt,
+			       unsigned int count, enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sg(sgt->sgl, sg, count, i)
+		dma_unmap_resource(dev, sg_dma_address(sg), sg_dma_len(sg),
+				   dir, DMA_ATTR_SKIP_CPU_SYNC);
+}
+
+static struct sg_table *dvp_dmabuf_map(struct dma_buf_attachment *attach,
+				       enum dma_data_direction dir)
+{
+	struct dvp_dmabuf *buf = attach->dmabuf->priv;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int i, done = 0;
+	int ret;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (buf->revoked)
+		return ERR_PTR(-ENODEV);
+
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table(sgt, dvp_nr_segments(buf), GFP_KERNEL);
+	if (ret)
+		goto err_free;
+
+	sg = sgt->sgl;
+	for (i = 0; i < buf->nr_ranges; i++) {
+		const struct dvp_range *r = &buf->ranges[i];
+		u64 off, len;
+
+		for (off = 0; off < r->len; off += len) {
+			dma_addr_t addr;
+
+			len = min_t(u64, r->len - off, DVP_MAX_SEGMENT);
+			addr = dma_map_resource(attach->dev, r->phys + off, len,
+						dir, DMA_ATTR_SKIP_CPU_SYNC);
+			ret = dma_mapping_error(attach->dev, addr);
+			if (ret)
+				goto err_unmap;
+			/* No struct page: importers use the DMA address only. */
+			sg_set_page(sg, NULL, len, 0);
+			sg_dma_address(sg) = addr;
+			sg_dma_len(sg) = len;
+			sg = sg_next(sg);
+			done++;
+		}
+	}
+	return sgt;
+
+err_unmap:
+	dvp_unmap_segments(attach->dev, sgt, done, dir);
+	sg_free_table(sgt);
+err_free:
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+
+static void dvp_dmabuf_unmap(struct dma_buf_attachment *attach,
+			     struct sg_table *sgt, enum dma_data_direction dir)
+{
+	dvp_unmap_segments(attach->dev, sgt, sgt->nents, dir);
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
+static void dvp_dmabuf_release(struct dma_buf *dmabuf)
+{
+	struct dvp_dmabuf *buf = dmabuf->priv;
+	struct dvp_device *dvp = buf->dvp;
+
+	mutex_lock(&dvp->lock);
+	list_del_init(&buf->node);
+	mutex_unlock(&dvp->lock);
+	vfio_put_device(&dvp->core.vdev);
+	kfree(buf);
+}
+
+static const struct dma_buf_ops dvp_dmabuf_ops = {
+	.attach		= dvp_dmabuf_attach,
+	.pin		= dvp_dmabuf_pin,
+	.unpin		= dvp_dmabuf_unpin,
+	.map_dma_buf	= dvp_dmabuf_map,
+	.unmap_dma_buf	= dvp_dmabuf_unmap,
+	.release	= dvp_dmabuf_release,
+};
+
+/*
+ * Check the ranges against the BAR and resolve them; the order of the
+ * checks, and so the errno of a request with several faults, is
+ * mainline's.
+ */
+static int dvp_resolve_ranges(struct dvp_device *dvp, unsigned int bar,
+			      const struct vfio_region_dma_range *in,
+			      struct dvp_dmabuf *buf)
+{
+	struct pci_dev *pdev = dvp->core.pdev;
+	phys_addr_t bar_start = pci_resource_start(pdev, bar);
+	phys_addr_t bar_end = bar_start + pci_resource_len(pdev, bar);
+	size_t total = 0;
+	u32 i;
+
+	for (i = 0; i < buf->nr_ranges; i++) {
+		if (!in[i].length || !PAGE_ALIGNED(in[i].offset) ||
+		    !PAGE_ALIGNED(in[i].length))
+			return -EINVAL;
+		if (check_add_overflow(total, (size_t)in[i].length, &total))
+			return -EINVAL;
+	}
+
+	/* Only memory BARs that vfio-pci itself would let userspace mmap. */
+	if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+	    !pci_resource_len(pdev, bar) || !dvp->core.bar_mmap_supported[bar])
+		return -EINVAL;
+
+	for (i = 0; i < buf->nr_ranges; i++) {
+		struct dvp_range *r = &buf->ranges[i];
+		phys_addr_t end;
+
+		if (check_add_overflow(bar_start, (phys_addr_t)in[i].offset,
+				       &r->phys) ||
+		    check_add_overflow(r->phys, (phys_addr_t)in[i].length, &end))
+			return -EOVERFLOW;
+		if (end > bar_end)
+			return -EINVAL;
+		r->len = in[i].length;
+		r->start = i ? r[-1].start + r[-1].len : 0;
+	}
+	buf->size = total;
+	return 0;
+}
+
+static int dvp_check_request(const struct vfio_device_feature_dma_buf *req,
+			     size_t argsz)
+{
+	if (!req->nr_ranges || req->flags)
+		return -EINVAL;
+	if (req->region_index >= VFIO_PCI_ROM_REGION_INDEX)
+		return -ENODEV;
+	if (req->nr_ranges > DVP_DMA_BUF_MAX_RANGES)
+		return -E2BIG;
+	if (argsz < struct_size(req, dma_ranges, req->nr_ranges))
+		return -EINVAL;
+	if ((req->open_flags & ~DVP_OPEN_FLAGS) ||
+	    (req->open_flags & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+	return 0;
+}
+
+int dvp_feature_dma_buf(struct dvp_device *dvp, u32 flags,
+			void __user *arg, size_t argsz)
+{
+	struct vfio_device_feature_dma_buf __user *uarg = arg;
+	struct vfio_device_feature_dma_buf req;
+	struct vfio_region_dma_range *ranges;
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct dvp_dmabuf *buf;
+	int ret;
+
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
+				 sizeof(req));
+	if (ret != 1)
+		return ret;
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	ret = dvp_check_request(&req, argsz);
+	if (ret)
+		return ret;
+
+	ranges = vmemdup_user(uarg->dma_ranges,
+			      array_size(req.nr_ranges, sizeof(*ranges)));
+	if (IS_ERR(ranges))
+		return PTR_ERR(ranges);
+
+	buf = kzalloc(struct_size(buf, ranges, req.nr_ranges), GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_ranges;
+	}
+	buf->nr_ranges = req.nr_ranges;
+	buf->bar = req.region_index;
+	INIT_LIST_HEAD(&buf->node);
+	ret = dvp_resolve_ranges(dvp, buf->bar, ranges, buf);
+	if (ret)
+		goto out_buf;
+
+	/* Claim the BAR as the core's own mmap does. */
+	ret = dvp_setup_barmap(&dvp->core, buf->bar);
+	if (ret) {
+		ret = -ENODEV;
+		goto out_buf;
+	}
+
+	exp_info.ops = &dvp_dmabuf_ops;
+	exp_info.size = buf->size;
+	exp_info.flags = req.open_flags;
+	exp_info.priv = buf;
+	buf->dvp = dvp;
+	get_device(&dvp->core.vdev.device);
+	buf->dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(buf->dmabuf)) {
+		ret = PTR_ERR(buf->dmabuf);
+		vfio_put_device(&dvp->core.vdev);
+		goto out_buf;
+	}
+	kvfree(ranges);
+
+	/* From here on dma_buf_put() frees buf through release. */
+	mutex_lock(&dvp->lock);
+	buf->revoked = !dvp_access_allowed(dvp);
+	list_add_tail(&buf->node, &dvp->dmabufs);
+	mutex_unlock(&dvp->lock);
+
+	ret = dma_buf_fd(buf->dmabuf, req.open_flags);
+	if (ret < 0)
+		dma_buf_put(buf->dmabuf);
+	return ret;
+
+out_buf:
+	kfree(buf);
+out_ranges:
+	kvfree(ranges);
+	return ret;
+}

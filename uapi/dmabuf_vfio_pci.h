@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * dmabuf-vfio-pci userspace ABI.
+ *
+ * Export of BAR ranges as dma-bufs uses mainline's feature number and
+ * structure (Linux 6.19+), so a program written for a mainline kernel runs
+ * unchanged on an older kernel with this driver. The driver's own
+ * extensions use private feature numbers (DVP_DEVICE_FEATURE_BASE and up),
+ * far from mainline's range; each answers VFIO_DEVICE_FEATURE_PROBE.
+ *
+ * Documentation/uapi.rst describes every field and errno.
+ */
+#ifndef _UAPI_DMABUF_VFIO_PCI_H
+#define _UAPI_DMABUF_VFIO_PCI_H
+
+#include <linux/types.h>
+#include <linux/vfio.h>
+
+#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
+/*
+ * VFIO_DEVICE_FEATURE_GET with this feature returns a new dma-buf fd for
+ * nr_ranges page-aligned ranges of BAR region_index, concatenated in the
+ * order given. open_flags are the new fd's O_ACCMODE, O_CLOEXEC and
+ * O_NONBLOCK; flags must be 0. The return value is the fd.
+ */
+#define VFIO_DEVICE_FEATURE_DMA_BUF 11
+
+struct vfio_region_dma_range {
+	__u64 offset;
+	__u64 length;
+};
+
+struct vfio_device_feature_dma_buf {
+	__u32 region_index;
+	__u32 open_flags;
+	__u32 flags;
+	__u32 nr_ranges;
+	struct vfio_region_dma_range dma_ranges[];
+};
+#endif
+
+/* The most ranges one dma-buf may have; more gives -E2BIG. */
+#define DVP_DMA_BUF_MAX_RANGES		65536
+
+/*
+ * Private features of this driver: DVP_DEVICE_FEATURE_BASE + n, inside
+ * VFIO_DEVICE_FEATURE_MASK, far from mainline's numbers. Reserved:
+ *
+ *   + 1  DMA_BUF_REVOKE   SET: revoke one exported buffer for good
+ *   + 2  DMA_BUF_MEMATTR  SET: memory attribute of a buffer's CPU mappings
+ *   + 3  DMA_BUF_PAGES    GET: export backed by ZONE_DEVICE struct pages
+ *
+ * A reserved number that this build does not implement answers PROBE
+ * with ENOTTY, like any unknown feature.
+ */
+#define DVP_DEVICE_FEATURE_BASE		0xdb00
+#define DVP_DEVICE_FEATURE_DMA_BUF_REVOKE	(DVP_DEVICE_FEATURE_BASE + 1)
+#define DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR	(DVP_DEVICE_FEATURE_BASE + 2)
+#define DVP_DEVICE_FEATURE_DMA_BUF_PAGES	(DVP_DEVICE_FEATURE_BASE + 3)
+
+#endif /* _UAPI_DMABUF_VFIO_PCI_H */
