@@ -9,6 +9,7 @@
 
 #include <linux/dma-buf.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/pci.h>
 #include <linux/version.h>
 #include <linux/vfio.h>
@@ -71,6 +72,15 @@ static inline int dvp_setup_barmap(struct vfio_pci_core_device *core, int bar)
 	core->barmap[bar] = io;
 	return 0;
 }
+#endif
+
+/* vm_flags became read-only behind accessors in 6.3. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define dvp_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
+#define dvp_vm_flags_clear(vma, flags)	vm_flags_clear(vma, flags)
+#else
+#define dvp_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
+#define dvp_vm_flags_clear(vma, flags)	((vma)->vm_flags &= ~(flags))
 #endif
 
 #endif /* DVP_COMPAT_H */

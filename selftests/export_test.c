@@ -68,17 +68,58 @@ TEST_F(exp, probe_answers_get_only)
 				       f | VFIO_DEVICE_FEATURE_SET, NULL, 0));
 }
 
-/* Reserved private numbers are not implemented yet: ENOTTY, like any. */
-TEST_F(exp, reserved_private_features_probe_enotty)
+/* Implemented private features answer PROBE; reserved ones ENOTTY. */
+TEST_F(exp, private_features_probe)
 {
 	uint32_t f = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET;
 
-	EXPECT_EQ(-ENOTTY, dvp_feature(self->v.device,
-				       f | DVP_DEVICE_FEATURE_DMA_BUF_REVOKE,
+	EXPECT_EQ(0, dvp_feature(self->v.device,
+				 f | DVP_DEVICE_FEATURE_DMA_BUF_REVOKE,
+				 NULL, 0));
+	EXPECT_EQ(-EINVAL, dvp_feature(self->v.device,
+				       VFIO_DEVICE_FEATURE_PROBE |
+				       VFIO_DEVICE_FEATURE_GET |
+				       DVP_DEVICE_FEATURE_DMA_BUF_REVOKE,
 				       NULL, 0));
 	EXPECT_EQ(-ENOTTY, dvp_feature(self->v.device,
 				       f | DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR,
 				       NULL, 0));
+	EXPECT_EQ(-ENOTTY, dvp_feature(self->v.device,
+				       f | DVP_DEVICE_FEATURE_DMA_BUF_PAGES,
+				       NULL, 0));
+}
+
+static int revoke_buf(int device, int fd, uint32_t flags)
+{
+	struct dvp_dma_buf_revoke r = { .dmabuf_fd = fd, .flags = flags };
+
+	return dvp_feature(device, VFIO_DEVICE_FEATURE_SET |
+			   DVP_DEVICE_FEATURE_DMA_BUF_REVOKE, &r, sizeof(r));
+}
+
+TEST_F(exp, revoke_one_errnos)
+{
+	struct dvp_vfio edu;
+	int fd, other, pipefd[2];
+
+	fd = export1(&self->v, IVSHMEM_BAR, 0, PAGE, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(pipefd));
+	EXPECT_EQ(-EBADF, revoke_buf(self->v.device, 1000, 0));
+	EXPECT_EQ(-EINVAL, revoke_buf(self->v.device, pipefd[0], 0));
+	EXPECT_EQ(-EINVAL, revoke_buf(self->v.device, fd, 1));
+	ASSERT_EQ(0, dvp_vfio_open_id(&edu, EDU_VENDOR, EDU_DEVICE));
+	other = export1(&edu, 0, 0, PAGE, O_RDWR);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-ENODEV, revoke_buf(self->v.device, other, 0));
+	EXPECT_EQ(-ENODEV, revoke_buf(edu.device, fd, 0));
+	EXPECT_EQ(0, revoke_buf(self->v.device, fd, 0));
+	EXPECT_EQ(-EBADFD, revoke_buf(self->v.device, fd, 0));
+	close(other);
+	dvp_vfio_close(&edu);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(fd);
 }
 
 TEST_F(exp, set_is_refused)

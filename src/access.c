@@ -129,6 +129,14 @@ void dvp_access_open(struct dvp_device *dvp)
  * Close revokes every export for good, before vfio_pci_core tears the
  * device down: the exports outlive the device fd, their access does not.
  */
+static void dvp_dmabuf_close(struct dvp_dmabuf *buf)
+{
+	dma_resv_lock(buf->dmabuf->resv, NULL);
+	buf->closed = true;
+	dma_resv_unlock(buf->dmabuf->resv);
+	list_del_init(&buf->node);
+}
+
 void dvp_access_close(struct dvp_device *dvp)
 {
 	struct dvp_dmabuf *buf, *tmp;
@@ -137,8 +145,27 @@ void dvp_access_close(struct dvp_device *dvp)
 	dvp->open = false;
 	dvp_access_update(dvp);
 	list_for_each_entry_safe(buf, tmp, &dvp->dmabufs, node)
-		list_del_init(&buf->node);
+		dvp_dmabuf_close(buf);
 	mutex_unlock(&dvp->lock);
+}
+
+/*
+ * Revoke one export for good (the owner reclaiming a buffer it handed
+ * out). The caller holds a reference on the dma-buf.
+ */
+int dvp_access_revoke_one(struct dvp_device *dvp, struct dvp_dmabuf *buf)
+{
+	int ret = 0;
+
+	mutex_lock(&dvp->lock);
+	if (list_empty(&buf->node)) {
+		ret = -EBADFD;
+	} else {
+		dvp_dmabuf_set_revoked(buf, true);
+		dvp_dmabuf_close(buf);
+	}
+	mutex_unlock(&dvp->lock);
+	return ret;
 }
 
 void dvp_access_block(struct dvp_device *dvp)

@@ -15,6 +15,8 @@
 #include <linux/mutex.h>
 #include <linux/vfio_pci_core.h>
 
+#include "dmabuf_vfio_pci.h"
+
 #define DVP_DRIVER_NAME "dmabuf-vfio-pci"
 
 struct dvp_device {
@@ -47,6 +49,10 @@ struct dvp_dmabuf {
 	struct list_head node;
 	/* Written under dvp->lock and the dma-buf's reservation lock. */
 	bool revoked;
+	/* The device was closed: revoked for good, no new CPU mappings. */
+	bool closed;
+	/* For a BAR mmap of the device fd: that fd, kept open by the VMA. */
+	struct file *devfile;
 	unsigned int bar;
 	u32 nr_ranges;
 	size_t size;
@@ -75,10 +81,20 @@ void dvp_access_unblock(struct dvp_device *dvp);
 void dvp_access_refresh(struct dvp_device *dvp);
 void dvp_access_set_error(struct dvp_device *dvp, bool error);
 bool dvp_access_allowed(struct dvp_device *dvp);
+int dvp_access_revoke_one(struct dvp_device *dvp, struct dvp_dmabuf *buf);
 
 /* export.c */
 int dvp_feature_dma_buf(struct dvp_device *dvp, u32 flags,
 			void __user *arg, size_t argsz);
+int dvp_feature_revoke(struct dvp_device *dvp, u32 flags,
+		       void __user *arg, size_t argsz);
+struct dvp_dmabuf *dvp_export_create(struct dvp_device *dvp, unsigned int bar,
+				     const struct vfio_region_dma_range *ranges,
+				     u32 nr_ranges, u32 open_flags);
+
+/* mmap.c: the one CPU mapping path, for exports and BAR mmaps alike. */
+int dvp_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);
+int dvp_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
 
 /* triggers.c: the vfio_device_ops that can take BAR access away. */
 ssize_t dvp_write(struct vfio_device *vdev, const char __user *buf,

@@ -160,6 +160,9 @@ static void dvp_dmabuf_release(struct dma_buf *dmabuf)
 	mutex_lock(&dvp->lock);
 	list_del_init(&buf->node);
 	mutex_unlock(&dvp->lock);
+	/* A BAR mmap of the device fd kept that fd open, as vfio-pci does. */
+	if (buf->devfile)
+		fput(buf->devfile);
 	vfio_put_device(&dvp->core.vdev);
 	kfree(buf);
 }
@@ -171,6 +174,7 @@ static const struct dma_buf_ops dvp_dmabuf_ops = {
 	.map_dma_buf	= dvp_dmabuf_map,
 	.unmap_dma_buf	= dvp_dmabuf_unmap,
 	.release	= dvp_dmabuf_release,
+	.mmap		= dvp_dmabuf_mmap,
 };
 
 /*
@@ -235,13 +239,66 @@ static int dvp_check_request(const struct vfio_device_feature_dma_buf *req,
 	return 0;
 }
 
+/*
+ * Create an export of ranges of a BAR. The caller validated the request
+ * header; the ranges are checked here. Returns the buffer with one
+ * dma-buf reference, or an ERR_PTR.
+ */
+struct dvp_dmabuf *dvp_export_create(struct dvp_device *dvp, unsigned int bar,
+				     const struct vfio_region_dma_range *ranges,
+				     u32 nr_ranges, u32 open_flags)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct dvp_dmabuf *buf;
+	int ret;
+
+	buf = kzalloc(struct_size(buf, ranges, nr_ranges), GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	buf->nr_ranges = nr_ranges;
+	buf->bar = bar;
+	INIT_LIST_HEAD(&buf->node);
+	ret = dvp_resolve_ranges(dvp, bar, ranges, buf);
+	if (ret)
+		goto out_buf;
+
+	/* Claim the BAR as the core's own mmap does. */
+	if (dvp_setup_barmap(&dvp->core, bar)) {
+		ret = -ENODEV;
+		goto out_buf;
+	}
+
+	exp_info.ops = &dvp_dmabuf_ops;
+	exp_info.size = buf->size;
+	exp_info.flags = open_flags;
+	exp_info.priv = buf;
+	buf->dvp = dvp;
+	get_device(&dvp->core.vdev.device);
+	buf->dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(buf->dmabuf)) {
+		ret = PTR_ERR(buf->dmabuf);
+		vfio_put_device(&dvp->core.vdev);
+		goto out_buf;
+	}
+
+	/* From here on dma_buf_put() frees buf through release. */
+	mutex_lock(&dvp->lock);
+	buf->revoked = !dvp_access_allowed(dvp);
+	list_add_tail(&buf->node, &dvp->dmabufs);
+	mutex_unlock(&dvp->lock);
+	return buf;
+
+out_buf:
+	kfree(buf);
+	return ERR_PTR(ret);
+}
+
 int dvp_feature_dma_buf(struct dvp_device *dvp, u32 flags,
 			void __user *arg, size_t argsz)
 {
 	struct vfio_device_feature_dma_buf __user *uarg = arg;
 	struct vfio_device_feature_dma_buf req;
 	struct vfio_region_dma_range *ranges;
-	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct dvp_dmabuf *buf;
 	int ret;
 
@@ -259,54 +316,45 @@ int dvp_feature_dma_buf(struct dvp_device *dvp, u32 flags,
 			      array_size(req.nr_ranges, sizeof(*ranges)));
 	if (IS_ERR(ranges))
 		return PTR_ERR(ranges);
-
-	buf = kzalloc(struct_size(buf, ranges, req.nr_ranges), GFP_KERNEL);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto out_ranges;
-	}
-	buf->nr_ranges = req.nr_ranges;
-	buf->bar = req.region_index;
-	INIT_LIST_HEAD(&buf->node);
-	ret = dvp_resolve_ranges(dvp, buf->bar, ranges, buf);
-	if (ret)
-		goto out_buf;
-
-	/* Claim the BAR as the core's own mmap does. */
-	ret = dvp_setup_barmap(&dvp->core, buf->bar);
-	if (ret) {
-		ret = -ENODEV;
-		goto out_buf;
-	}
-
-	exp_info.ops = &dvp_dmabuf_ops;
-	exp_info.size = buf->size;
-	exp_info.flags = req.open_flags;
-	exp_info.priv = buf;
-	buf->dvp = dvp;
-	get_device(&dvp->core.vdev.device);
-	buf->dmabuf = dma_buf_export(&exp_info);
-	if (IS_ERR(buf->dmabuf)) {
-		ret = PTR_ERR(buf->dmabuf);
-		vfio_put_device(&dvp->core.vdev);
-		goto out_buf;
-	}
+	buf = dvp_export_create(dvp, req.region_index, ranges, req.nr_ranges,
+				req.open_flags);
 	kvfree(ranges);
-
-	/* From here on dma_buf_put() frees buf through release. */
-	mutex_lock(&dvp->lock);
-	buf->revoked = !dvp_access_allowed(dvp);
-	list_add_tail(&buf->node, &dvp->dmabufs);
-	mutex_unlock(&dvp->lock);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
 
 	ret = dma_buf_fd(buf->dmabuf, req.open_flags);
 	if (ret < 0)
 		dma_buf_put(buf->dmabuf);
 	return ret;
+}
 
-out_buf:
-	kfree(buf);
-out_ranges:
-	kvfree(ranges);
+int dvp_feature_revoke(struct dvp_device *dvp, u32 flags,
+		       void __user *arg, size_t argsz)
+{
+	struct dvp_dma_buf_revoke req;
+	struct dma_buf *dmabuf;
+	struct dvp_dmabuf *buf;
+	int ret;
+
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET,
+				 sizeof(req));
+	if (ret != 1)
+		return ret;
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags)
+		return -EINVAL;
+
+	dmabuf = dma_buf_get(req.dmabuf_fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	buf = dmabuf->priv;
+	if (dmabuf->ops != &dvp_dmabuf_ops)
+		ret = -EINVAL;
+	else if (buf->dvp != dvp)
+		ret = -ENODEV;
+	else
+		ret = dvp_access_revoke_one(dvp, buf);
+	dma_buf_put(dmabuf);
 	return ret;
 }

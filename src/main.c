@@ -62,7 +62,7 @@ static const struct vfio_device_ops dvp_ops = {
 	.device_feature	= dvp_device_feature,
 	.read		= vfio_pci_core_read,
 	.write		= dvp_write,
-	.mmap		= vfio_pci_core_mmap,
+	.mmap		= dvp_mmap,
 	.request	= vfio_pci_core_request,
 	.match		= vfio_pci_core_match,
 };

@@ -94,6 +94,8 @@ int dvp_device_feature(struct vfio_device *vdev, u32 flags,
 	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
 	case VFIO_DEVICE_FEATURE_DMA_BUF:
 		return dvp_feature_dma_buf(dvp, flags, arg, argsz);
+	case DVP_DEVICE_FEATURE_DMA_BUF_REVOKE:
+		return dvp_feature_revoke(dvp, flags, arg, argsz);
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
 		if (!dvp_feature_is_set(flags))

@@ -51,11 +51,24 @@ struct vfio_device_feature_dma_buf {
  *   + 3  DMA_BUF_PAGES    GET: export backed by ZONE_DEVICE struct pages
  *
  * A reserved number that this build does not implement answers PROBE
- * with ENOTTY, like any unknown feature.
+ * with ENOTTY, like any unknown feature. Implemented: DMA_BUF_REVOKE.
  */
 #define DVP_DEVICE_FEATURE_BASE		0xdb00
 #define DVP_DEVICE_FEATURE_DMA_BUF_REVOKE	(DVP_DEVICE_FEATURE_BASE + 1)
 #define DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR	(DVP_DEVICE_FEATURE_BASE + 2)
 #define DVP_DEVICE_FEATURE_DMA_BUF_PAGES	(DVP_DEVICE_FEATURE_BASE + 3)
+
+/*
+ * DVP_DEVICE_FEATURE_DMA_BUF_REVOKE, SET: revoke one buffer of this
+ * device for good, as closing the device would. Its importers get
+ * move_notify and its CPU mappings fault with SIGBUS from then on; the fd
+ * stays valid. Errors: EBADF (not an fd), EINVAL (not a dma-buf of this
+ * driver, or flags not 0), ENODEV (a buffer of another device), EBADFD
+ * (already revoked for good).
+ */
+struct dvp_dma_buf_revoke {
+	__s32 dmabuf_fd;
+	__u32 flags;	/* must be 0 */
+};
 
 #endif /* _UAPI_DMABUF_VFIO_PCI_H */
