@@ -16,9 +16,11 @@ KERNEL    ?= 6.1
 DVP_CACHE ?= /var/cache/dmabuf-vfio-pci
 export DVP_CACHE
 
+# $(DVP_CACHE)/kernels/NAME holds a Debian kernel release, or the folder
+# of a kernel tree built here (the debug kernel).
 krel       = $(shell cat $(DVP_CACHE)/kernels/$(1) 2>/dev/null)
 KREL      ?= $(call krel,$(KERNEL))
-KDIR      ?= /usr/src/linux-headers-$(KREL)
+KDIR      ?= $(if $(filter /%,$(KREL)),$(KREL),/usr/src/linux-headers-$(KREL))
 B         := $(CURDIR)/build/$(KERNEL)
 KSFT      := $(DVP_CACHE)/src/linux-source-6.1/tools/testing/selftests
 CHECKPATCH := $(DVP_CACHE)/src/linux-source-6.1/scripts/checkpatch.pl

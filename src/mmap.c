@@ -16,19 +16,33 @@
  * check the revoked state under the buffer's reservation lock, the lock
  * revoke zaps under, so no PTE survives a revoke.
  *
- * Mappings are 4 KiB PTEs, uncached. 6.1 has no special huge entries: a
- * huge PFNMAP entry there would be walked by GUP-fast as struct pages.
+ * Mappings are uncached. Where the kernel has special huge PFN entries
+ * (CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP, 6.12) a fault installs a PMD or PUD
+ * entry when the whole block lies in one range and the VMA and the
+ * physical and virtual addresses are aligned to it; the 4 KiB path then
+ * leaves such blocks to their own huge fault. 6.1 has no special huge
+ * entries (GUP-fast would take a huge PFN entry for struct pages), so
+ * there everything is 4 KiB.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
 #include <linux/fs.h>
+#include <linux/huge_mm.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/pfn_t.h>
 #include <linux/vfio.h>
 #include <linux/vfio_pci_core.h>
 
 #include "dvp_compat.h"
 #include "dvp.h"
+
+/* PMD_ORDER only exists where huge entries do. */
+#ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP
+#define DVP_PMD_ORDER	PMD_ORDER
+#else
+#define DVP_PMD_ORDER	0
+#endif
 
 /* The range holding buffer offset off; ranges are sorted by start. */
 static const struct dvp_range *dvp_find_range(const struct dvp_dmabuf *buf,
@@ -50,13 +64,46 @@ static const struct dvp_range *dvp_find_range(const struct dvp_dmabuf *buf,
 	return NULL;
 }
 
+static unsigned long dvp_addr(struct vm_area_struct *vma, u64 off)
+{
+	return vma->vm_start + (off - ((u64)vma->vm_pgoff << PAGE_SHIFT));
+}
+
 static vm_fault_t dvp_insert(struct vm_area_struct *vma,
 			     const struct dvp_range *r, u64 off)
 {
-	unsigned long addr = vma->vm_start +
-		(off - ((u64)vma->vm_pgoff << PAGE_SHIFT));
+	return vmf_insert_pfn(vma, dvp_addr(vma, off),
+			      PHYS_PFN(r->phys + (off - r->start)));
+}
 
-	return vmf_insert_pfn(vma, addr, PHYS_PFN(r->phys + (off - r->start)));
+/*
+ * Could the block of 2^order pages around buffer offset off be one huge
+ * entry: inside the VMA and inside range r, virtually and physically
+ * aligned alike?
+ */
+static bool dvp_huge_fits(struct vm_area_struct *vma,
+			  const struct dvp_range *r, u64 off,
+			  unsigned int order)
+{
+	u64 size = PAGE_SIZE << order;
+	unsigned long addr = dvp_addr(vma, off);
+	unsigned long vblk = ALIGN_DOWN(addr, size);
+	u64 boff = off - (addr - vblk);
+
+	if (!IS_ENABLED(CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP) || !order)
+		return false;
+	return vblk >= vma->vm_start && vblk + size <= vma->vm_end &&
+	       boff >= r->start && boff + size <= r->start + r->len &&
+	       IS_ALIGNED(r->phys + (boff - r->start), size);
+}
+
+static bool dvp_same_block(struct vm_area_struct *vma, u64 a, u64 b,
+			   unsigned int order)
+{
+	unsigned long size = PAGE_SIZE << order;
+
+	return ALIGN_DOWN(dvp_addr(vma, a), size) ==
+	       ALIGN_DOWN(dvp_addr(vma, b), size);
 }
 
 static vm_fault_t dvp_vm_fault(struct vm_fault *vmf)
@@ -83,16 +130,62 @@ static vm_fault_t dvp_vm_fault(struct vm_fault *vmf)
 		goto out;
 	lo = max(r->start, vma_lo);
 	hi = min(r->start + r->len, vma_hi);
-	for (o = lo; o < hi; o += PAGE_SIZE)
-		if (o != off && (dvp_insert(vma, r, o) & VM_FAULT_ERROR))
+	for (o = lo; o < hi; o += PAGE_SIZE) {
+		if (o == off)
+			continue;
+		/* Leave other huge-capable blocks to their own huge fault. */
+		if (dvp_huge_fits(vma, r, o, DVP_PMD_ORDER) &&
+		    !dvp_same_block(vma, o, off, DVP_PMD_ORDER))
+			continue;
+		if (dvp_insert(vma, r, o) & VM_FAULT_ERROR)
 			break;
+	}
 out:
 	dma_resv_unlock(buf->dmabuf->resv);
 	return ret;
 }
 
+#ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP
+static vm_fault_t dvp_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct dvp_dmabuf *buf = vma->vm_private_data;
+	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
+	vm_fault_t ret = VM_FAULT_FALLBACK;
+	const struct dvp_range *r;
+	pfn_t pfn;
+
+	if (!order)
+		return dvp_vm_fault(vmf);
+
+	dma_resv_lock(buf->dmabuf->resv, NULL);
+	if (buf->revoked) {
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
+	r = dvp_find_range(buf, off);
+	if (!r || !dvp_huge_fits(vma, r, off, order))
+		goto out;
+	/* The block starts where the aligned virtual block does. */
+	off -= vmf->address & ((PAGE_SIZE << order) - 1);
+	pfn = __pfn_to_pfn_t(PHYS_PFN(r->phys + (off - r->start)), PFN_DEV);
+	if (order == PMD_ORDER)
+		ret = vmf_insert_pfn_pmd(vmf, pfn, false);
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	else if (order == PUD_ORDER)
+		ret = vmf_insert_pfn_pud(vmf, pfn, false);
+#endif
+out:
+	dma_resv_unlock(buf->dmabuf->resv);
+	return ret;
+}
+#endif
+
 static const struct vm_operations_struct dvp_vm_ops = {
 	.fault = dvp_vm_fault,
+#ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP
+	.huge_fault = dvp_vm_huge_fault,
+#endif
 };
 
 /*
