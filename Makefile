@@ -8,10 +8,12 @@
 #   make lint                  checkpatch --strict and sparse, on both kernels
 #   make demo                  boot a guest, bind the devices, move data
 #   make check                 the whole suite on every kernel (KERNELS=...)
+#   make check-debug           the same on one kernel (6.1, 6.12, debug)
+#   make bench                 the mmap benchmark (BENCH_KERNEL=6.12|6.1)
 #
 # Everything lands under build/; scripts/setup installs what is missing.
 
-KERNELS   ?= 6.1 6.12
+KERNELS   ?= 6.1 6.12 debug
 KERNEL    ?= 6.1
 DVP_CACHE ?= /var/cache/dmabuf-vfio-pci
 export DVP_CACHE
@@ -33,7 +35,7 @@ TEST_LIB    := $(wildcard selftests/lib/*.c)
 TEST_HDRS   := $(wildcard selftests/lib/*.h uapi/*.h selftests/importer/*.h)
 TEST_PROGS  := $(patsubst selftests/%.c,build/tests/%,$(wildcard selftests/*.c))
 
-.PHONY: all module tests lint checkpatch sparse sparse-one setup check demo clean
+.PHONY: all module tests lint checkpatch sparse sparse-one setup check demo bench clean
 
 all: module
 
@@ -93,8 +95,18 @@ demo: setup
 	@for k in $(firstword $(KERNELS)); do $(MAKE) -s KERNEL=$$k module tests; done
 	@scripts/vm-run -k $(firstword $(KERNELS)) -- build/tests/demo
 
+# The mmap benchmark: a 1 GiB ivshmem BAR and a stock vfio-pci twin.
+BENCH_KERNEL ?= 6.12
+bench: setup
+	@$(MAKE) -s KERNEL=$(BENCH_KERNEL) module tests
+	@DVP_IVSHMEM_SIZE=1G DVP_STOCK_IVSHMEM=1 scripts/vm-run -k $(BENCH_KERNEL) -- build/tests/mmap_bench
+
 check: setup
 	@scripts/check $(KERNELS)
+
+# One kernel alone: make check-6.1, check-6.12, check-debug.
+check-%: setup
+	@scripts/check $*
 
 clean:
 	rm -rf build
