@@ -349,6 +349,34 @@ TEST_F(mm, refusals)
 	close(rw);
 }
 
+/* munmap of a middle page, mprotect and madvise act as on any PFN map. */
+TEST_F(mm, partial_munmap_mprotect_madvise)
+{
+	struct vfio_region_dma_range r[2] = {
+		{ 900 * PAGE, 2 * PAGE }, { 800 * PAGE, 2 * PAGE },
+	};
+	uint8_t *map, val;
+	int fd;
+
+	fd = dvp_export(self->v.device, IVSHMEM_BAR, O_RDWR, r, 2);
+	ASSERT_LE(0, fd);
+	map = map_buf(fd, 4 * PAGE, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, map);
+	dvp_fill(map, 4 * PAGE, 0x700, 0);
+	ASSERT_EQ(0, munmap(map + PAGE, PAGE));
+	EXPECT_EQ(-1, dvp_verify(map, PAGE, 0x700, 0));
+	EXPECT_EQ(-1, dvp_verify(map + 2 * PAGE, 2 * PAGE, 0x700, 2 * PAGE));
+	/* The split-off VMA still faults in from the right range. */
+	EXPECT_EQ(0, madvise(map + 2 * PAGE, 2 * PAGE, MADV_NORMAL));
+	EXPECT_EQ(-1, madvise(map, PAGE, MADV_DONTNEED));
+	ASSERT_EQ(0, mprotect(map + 3 * PAGE, PAGE, PROT_READ));
+	EXPECT_EQ(0, try_read(map + 3 * PAGE, &val));
+	EXPECT_EQ(dvp_pattern(0x700, 3 * PAGE), val);
+	munmap(map, PAGE);
+	munmap(map + 2 * PAGE, 2 * PAGE);
+	close(fd);
+}
+
 /* The revoke paths: SIGBUS while revoked, data intact after. */
 FIXTURE(rev) {
 	struct dvp_vfio v;
@@ -625,6 +653,33 @@ TEST_F(rev, faults_race_with_decode_toggles)
 	EXPECT_EQ(0, held);
 	EXPECT_EQ(0, rc.bad);
 	expect_access(_metadata, self->map);
+}
+
+/*
+ * Faults race with the last close of the device: a reader thread keeps
+ * faulting while the device fd closes; once close returned no read may
+ * succeed.
+ */
+TEST_F(rev, faults_race_with_close)
+{
+	struct racer rc = { .map = self->map };
+	pthread_t t;
+	long ok_after;
+	uint8_t val;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, race_reader, &rc));
+	usleep(20000);
+	dvp_vfio_close(&self->v);
+	/* Let a read that loaded before the zap finish counting. */
+	usleep(10000);
+	ok_after = __atomic_load_n(&rc.ok, __ATOMIC_RELAXED);
+	usleep(50000);
+	EXPECT_EQ(ok_after, __atomic_load_n(&rc.ok, __ATOMIC_RELAXED));
+	__atomic_store_n(&rc.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	TH_LOG("reads: %ld ok, %ld faulted", rc.ok, rc.faulted);
+	EXPECT_EQ(0, rc.bad);
+	EXPECT_EQ(-EFAULT, try_read(self->map, &val));
 }
 
 TEST_F(rev, faults_race_with_resets)
