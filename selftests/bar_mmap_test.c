@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "dvp_harness.h"
 #include "dvp_vfio.h"
 
 #define SAMPLE	(64 * 1024)

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "dvp_harness.h"
 #include "dvp_vfio.h"
 
 FIXTURE(dev) {

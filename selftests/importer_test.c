@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "dvp_harness.h"
 #include "dvp_test_importer.h"
 #include "dvp_vfio.h"
 

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "dvp_harness.h"
 #include "dvp_vfio.h"
 
 #define PAGE		4096ULL

@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "dvp_harness.h"
 #include "dvp_vfio.h"
 
 #define EDU_IDENT	0x00

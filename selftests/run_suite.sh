@@ -13,7 +13,7 @@ run_one() {
 	name=$1; shift
 	echo "# ---- $name"
 	log=/tmp/$name.tap
-	timeout "${DVP_TEST_TIMEOUT:-900}" "$@" >"$log" 2>&1
+	timeout "${DVP_TEST_TIMEOUT:-2400}" "$@" >"$log" 2>&1
 	rc=$?
 	cat "$log"
 	p=$(grep -c '^ok .*' "$log" | head -n1)

@@ -317,12 +317,15 @@ static long ti_ioctl_locked(struct ti_ctx *ctx, unsigned int cmd,
 		return 0;
 	case DVP_TI_DMA:
 		return ti_ioctl_dma(ctx, arg);
-	case DVP_TI_STATS:
+	case DVP_TI_STATS: {
+		struct dvp_ti_stats stats;
+
+		/* No user copy under the reservation lock: mmap_lock nests outside it. */
 		dma_resv_lock(ctx->dmabuf->resv, NULL);
-		ret = copy_to_user(arg, &ctx->stats, sizeof(ctx->stats)) ?
-			-EFAULT : 0;
+		stats = ctx->stats;
 		dma_resv_unlock(ctx->dmabuf->resv);
-		return ret;
+		return copy_to_user(arg, &stats, sizeof(stats)) ? -EFAULT : 0;
+	}
 	case DVP_TI_MAP:
 	case DVP_TI_PIN:
 	case DVP_TI_UNPIN:
