@@ -46,7 +46,7 @@ setup:
 # tree of symlinks under build/ and the two builds never share an object.
 module: $(B)/dmabuf-vfio-pci.ko
 
-$(B)/dmabuf-vfio-pci.ko: $(MODULE_SRCS)
+$(B)/dmabuf-vfio-pci.ko: $(MODULE_SRCS) $(wildcard $(KDIR)/Module.symvers)
 	@test -d "$(KDIR)" || { echo "no kernel tree at '$(KDIR)': run 'make setup'"; exit 1; }
 	@mkdir -p $(B)
 	@find $(B) -xtype l -delete

@@ -286,6 +286,30 @@ TEST_F(exp, open_flags_are_honoured)
 	close(fd);
 }
 
+/* pci-testdev's I/O BAR cannot be exported. */
+TEST(io_bar_einval)
+{
+	unsigned long long start, end, flags;
+	struct dvp_vfio v;
+	int bar, io = -1;
+	char path[128];
+	FILE *f;
+
+	ASSERT_EQ(0, dvp_vfio_open_id(&v, TESTDEV_VENDOR, TESTDEV_DEVICE));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", v.bdf);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	for (bar = 0; bar < 6; bar++) {
+		ASSERT_EQ(3, fscanf(f, "%llx %llx %llx", &start, &end, &flags));
+		if ((flags & 0x100) && io < 0)	/* IORESOURCE_IO */
+			io = bar;
+	}
+	fclose(f);
+	ASSERT_LE(0, io);
+	EXPECT_EQ(-EINVAL, export1(&v, io, 0, PAGE, O_RDWR));
+	dvp_vfio_close(&v);
+}
+
 /* Ranges of any memory BAR work, edu's register BAR too. */
 TEST(edu_bar0_exports)
 {

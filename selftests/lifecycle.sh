@@ -13,7 +13,7 @@ drv=/sys/bus/pci/drivers/dmabuf-vfio-pci
 devs=
 for d in /sys/bus/pci/devices/*; do
 	case "$(cat "$d/vendor"):$(cat "$d/device")" in
-	0x1234:0x11e8|0x1af4:0x1110|0x1b36:0x0010) devs="$devs ${d##*/}" ;;
+	0x1234:0x11e8|0x1af4:0x1110|0x1b36:0x0010|0x1b36:0x0005|0x8086:0x10d3) devs="$devs ${d##*/}" ;;
 	esac
 done
 
@@ -32,7 +32,7 @@ rebind() {
 
 echo "TAP version 13"
 echo "1..9"
-check "all three test devices present" [ "$(echo $devs | wc -w)" = 3 ]
+check "all seven test devices present" [ "$(echo $devs | wc -w)" = 7 ]
 for x in $devs; do echo "$x" >"$drv/unbind"; done
 check "unbind leaves no driver" all unbound
 check "unbind removes /dev/vfio group nodes" all no_group_node

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Test helpers: see dvp_vfio.h. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -45,30 +46,35 @@ int dvp_sysfs_ulong(const char *bdf, const char *attr, unsigned long *val)
 	return 0;
 }
 
+static bool has_id(const char *bdf, uint16_t vendor, uint16_t device)
+{
+	unsigned long v, d;
+
+	return !dvp_sysfs_ulong(bdf, "vendor", &v) &&
+	       !dvp_sysfs_ulong(bdf, "device", &d) && v == vendor && d == device;
+}
+
+/* The lowest BDF with this ID: sysfs lists devices in no useful order. */
 int dvp_find_bdf(uint16_t vendor, uint16_t device, char *bdf, size_t len)
 {
+	char best[256] = "";
 	struct dirent *de;
-	unsigned long v, d;
-	int ret = -ENODEV;
 	DIR *dir;
 
 	dir = opendir(PCI_DEVICES);
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || !has_id(de->d_name, vendor, device))
 			continue;
-		if (dvp_sysfs_ulong(de->d_name, "vendor", &v) ||
-		    dvp_sysfs_ulong(de->d_name, "device", &d))
-			continue;
-		if (v == vendor && d == device) {
-			snprintf(bdf, len, "%s", de->d_name);
-			ret = 0;
-			break;
-		}
+		if (!*best || strcmp(de->d_name, best) < 0)
+			snprintf(best, sizeof(best), "%s", de->d_name);
 	}
 	closedir(dir);
-	return ret;
+	if (!*best)
+		return -ENODEV;
+	snprintf(bdf, len, "%s", best);
+	return 0;
 }
 
 static int link_name(const char *bdf, const char *what, char *out, size_t len)
@@ -422,20 +428,27 @@ int dvp_rebind_test_devices(void)
 {
 	static const uint16_t ids[][2] = {
 		{ EDU_VENDOR, EDU_DEVICE }, { IVSHMEM_VENDOR, IVSHMEM_DEVICE },
-		{ NVME_VENDOR, NVME_DEVICE },
+		{ NVME_VENDOR, NVME_DEVICE }, { TESTDEV_VENDOR, TESTDEV_DEVICE },
+		{ E1000E_VENDOR, E1000E_DEVICE },
 	};
-	char bdf[32];
+	const char *stock = getenv("DVP_STOCK_BDFS");
+	struct dirent *de;
 	unsigned int i;
-	int ret;
+	int ret = 0;
+	DIR *dir;
 
-	for (i = 0; i < ARRAY_SIZE(ids); i++) {
-		ret = dvp_find_bdf(ids[i][0], ids[i][1], bdf, sizeof(bdf));
-		if (!ret)
-			ret = dvp_rebind(bdf, DVP_DRIVER);
-		if (ret)
-			return ret;
+	dir = opendir(PCI_DEVICES);
+	if (!dir)
+		return -errno;
+	while (!ret && (de = readdir(dir))) {
+		if (stock && strstr(stock, de->d_name))
+			continue;
+		for (i = 0; i < ARRAY_SIZE(ids); i++)
+			if (has_id(de->d_name, ids[i][0], ids[i][1]))
+				ret = dvp_rebind(de->d_name, DVP_DRIVER);
 	}
-	return 0;
+	closedir(dir);
+	return ret;
 }
 
 int dvp_feature(int device, uint32_t flags, const void *payload, size_t size)

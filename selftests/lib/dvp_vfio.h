@@ -26,6 +26,12 @@
 #define NVME_VENDOR	0x1b36
 #define NVME_DEVICE	0x0010
 #define NVME_CMB_BAR	2
+/* QEMU's pci-testdev: function 1 of e1000e's slot, with an I/O BAR. */
+#define TESTDEV_VENDOR	0x1b36
+#define TESTDEV_DEVICE	0x0005
+/* Intel 82574L (QEMU e1000e): AER capability, a 128 KiB memory BAR 0. */
+#define E1000E_VENDOR	0x8086
+#define E1000E_DEVICE	0x10d3
 
 #define DVP_DRIVER	"dmabuf-vfio-pci"
 

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Revoke paths that need other devices: a hot reset issued through the fd
+ * of another device of the same reset set ($DVP_RESET_SET: two ivshmem
+ * functions of one slot), which the exporter sees only in reset_prepare;
+ * and AER error recovery (e1000e has an AER capability; errors are
+ * injected with aer_inject where the kernel has it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "dvp_harness.h"
+#include "dvp_vfio.h"
+
+#define PAGE	4096ULL
+
+static long touch(const uint8_t *p, size_t len)
+{
+	struct rusage ru;
+	long before;
+	size_t o;
+
+	getrusage(RUSAGE_SELF, &ru);
+	before = ru.ru_minflt;
+	for (o = 0; o < len; o += PAGE)
+		(void)__atomic_load_n(p + o, __ATOMIC_RELAXED);
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt - before;
+}
+
+/* Export two pages of bar read-only and map them. */
+static uint8_t *export_map(struct __test_metadata *_metadata, int device,
+			   unsigned int bar, int *buf)
+{
+	struct vfio_region_dma_range r = { 0, 2 * PAGE };
+	uint8_t *map;
+
+	*buf = dvp_export(device, bar, O_RDONLY, &r, 1);
+	EXPECT_LE(0, *buf);
+	map = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, *buf, 0);
+	EXPECT_NE(MAP_FAILED, map);
+	return map;
+}
+
+TEST(hot_reset_through_other_device_revokes)
+{
+	const char *set = getenv("DVP_RESET_SET");
+	struct vfio_pci_hot_reset *hr;
+	int other, buf, kmsg, n;
+	char a[32], b[32], needle[96];
+	struct dvp_vfio v;
+	int32_t group;
+	uint8_t *map;
+
+	ASSERT_NE(NULL, set);
+	n = sscanf(set, "%31s %31s", a, b);
+	ASSERT_EQ(2, n);
+	ASSERT_EQ(0, dvp_vfio_open(&v, a));
+	ASSERT_EQ(v.group_id, dvp_iommu_group(b));
+	other = ioctl(v.group, VFIO_GROUP_GET_DEVICE_FD, b);
+	ASSERT_LE(0, other);
+	map = export_map(_metadata, v.device, IVSHMEM_BAR, &buf);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, dvp_dyndbg_enable());
+	kmsg = dvp_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	EXPECT_EQ(1, touch(map, 2 * PAGE));
+	EXPECT_EQ(0, touch(map, 2 * PAGE));
+
+	group = v.group;
+	hr = calloc(1, sizeof(*hr) + sizeof(group));
+	ASSERT_NE(NULL, hr);
+	hr->argsz = sizeof(*hr) + sizeof(group);
+	hr->count = 1;
+	memcpy(hr->group_fds, &group, sizeof(group));
+	ASSERT_EQ(0, ioctl(other, VFIO_DEVICE_PCI_HOT_RESET, hr));
+	free(hr);
+
+	/* Revoked (PTEs zapped, logged) and restored once the reset was done. */
+	snprintf(needle, sizeof(needle), "%s: dma-buf", a);
+	EXPECT_EQ(2, dvp_kmsg_count(kmsg, needle));
+	EXPECT_LE(1, touch(map, 2 * PAGE));
+	munmap(map, 2 * PAGE);
+	close(kmsg);
+	close(buf);
+	close(other);
+	dvp_vfio_close(&v);
+}
+
+/* struct aer_error_inj of drivers/pci/pcie/aer_inject.c. */
+struct aer_error_inj {
+	uint8_t bus;
+	uint8_t dev;
+	uint8_t fn;
+	uint32_t uncor_status;
+	uint32_t cor_status;
+	uint32_t header_log[4];
+	uint32_t domain;
+};
+
+#define PCI_ERR_UNC_COMP_TIME	0x00004000	/* non-fatal by default */
+
+/* Scan the kernel log for up to 20 s until recovery of bdf is done. */
+static void wait_recovery(int kmsg, const char *bdf, int *revoked, int *done)
+{
+	char needle[96], rec[1024];
+	ssize_t n;
+	int i;
+
+	snprintf(needle, sizeof(needle), "%s: dma-buf", bdf);
+	for (i = 0; i < 200 && !*done; i++) {
+		usleep(100000);
+		while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0) {
+			rec[n] = '\0';
+			if (strstr(rec, needle) && strstr(rec, "revoked"))
+				(*revoked)++;
+			if (strstr(rec, "error recovery done"))
+				*done = 1;
+		}
+	}
+}
+
+TEST(aer_error_revokes_until_recovered)
+{
+	struct aer_error_inj inj = { .uncor_status = PCI_ERR_UNC_COMP_TIME };
+	unsigned int domain, bus, dev, fn;
+	int fd, n, buf, kmsg, done = 0, revoked = 0;
+	struct dvp_vfio v;
+	uint8_t *map;
+
+	fd = open("/dev/aer_inject", O_WRONLY);
+	if (fd < 0)
+		SKIP(return, "this kernel has no aer_inject");
+	ASSERT_EQ(0, dvp_vfio_open_id(&v, E1000E_VENDOR, E1000E_DEVICE));
+	n = sscanf(v.bdf, "%x:%x:%x.%x", &domain, &bus, &dev, &fn);
+	ASSERT_EQ(4, n);
+	inj.domain = domain;
+	inj.bus = bus;
+	inj.dev = dev;
+	inj.fn = fn;
+	/* e1000e's BAR 0 is registers: the export is only read. */
+	map = export_map(_metadata, v.device, 0, &buf);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, dvp_dyndbg_enable());
+	kmsg = dvp_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	EXPECT_EQ(1, touch(map, 2 * PAGE));
+
+	ASSERT_EQ((ssize_t)sizeof(inj), write(fd, &inj, sizeof(inj)));
+	close(fd);
+	/* Recovery runs in the AER interrupt thread. */
+	wait_recovery(kmsg, v.bdf, &revoked, &done);
+	EXPECT_TRUE(done);
+	EXPECT_EQ(1, revoked);
+	EXPECT_LE(1, touch(map, 2 * PAGE));
+	munmap(map, 2 * PAGE);
+	close(kmsg);
+	close(buf);
+	dvp_vfio_close(&v);
+}
+
+TEST_HARNESS_MAIN
