@@ -125,10 +125,7 @@ void dvp_access_open(struct dvp_device *dvp)
 	mutex_unlock(&dvp->lock);
 }
 
-/*
- * Close revokes every export for good, before vfio_pci_core tears the
- * device down: the exports outlive the device fd, their access does not.
- */
+/* Off the list, so nothing can give the buffer access again; no new mmaps. */
 static void dvp_dmabuf_close(struct dvp_dmabuf *buf)
 {
 	dma_resv_lock(buf->dmabuf->resv, NULL);
@@ -137,6 +134,10 @@ static void dvp_dmabuf_close(struct dvp_dmabuf *buf)
 	list_del_init(&buf->node);
 }
 
+/*
+ * Close revokes every export for good, before vfio_pci_core tears the
+ * device down: the exports outlive the device fd, their access does not.
+ */
 void dvp_access_close(struct dvp_device *dvp)
 {
 	struct dvp_dmabuf *buf, *tmp;
