@@ -130,15 +130,28 @@ static void wait_recovery(int kmsg, const char *bdf, int *revoked, int *done)
 TEST(aer_error_revokes_until_recovered)
 {
 	struct aer_error_inj inj = { .uncor_status = PCI_ERR_UNC_COMP_TIME };
+	int fd, n, buf, kmsg, other, done = 0, revoked = 0;
 	unsigned int domain, bus, dev, fn;
-	int fd, n, buf, kmsg, done = 0, revoked = 0;
 	struct dvp_vfio v;
+	char bdf[32];
 	uint8_t *map;
 
 	fd = open("/dev/aer_inject", O_WRONLY);
 	if (fd < 0)
 		SKIP(return, "this kernel has no aer_inject");
 	ASSERT_EQ(0, dvp_vfio_open_id(&v, E1000E_VENDOR, E1000E_DEVICE));
+	/*
+	 * Keep pci-testdev, the other function under the same root port,
+	 * open and so runtime-active: recovery walks the bus holding
+	 * pci_bus_sem and would runtime-resume it, and vfio_pci_core's
+	 * runtime resume takes memory_lock, which a hot reset holds while it
+	 * takes pci_bus_sem (a lock inversion in vfio-pci-core and the PCI
+	 * core that lockdep reports; not this driver's locks).
+	 */
+	ASSERT_EQ(0, dvp_find_bdf(TESTDEV_VENDOR, TESTDEV_DEVICE, bdf,
+				  sizeof(bdf)));
+	other = ioctl(v.group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	ASSERT_LE(0, other);
 	n = sscanf(v.bdf, "%x:%x:%x.%x", &domain, &bus, &dev, &fn);
 	ASSERT_EQ(4, n);
 	inj.domain = domain;
@@ -163,6 +176,7 @@ TEST(aer_error_revokes_until_recovered)
 	munmap(map, 2 * PAGE);
 	close(kmsg);
 	close(buf);
+	close(other);
 	dvp_vfio_close(&v);
 }
 
