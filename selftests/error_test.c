@@ -13,27 +13,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "dvp_harness.h"
 #include "dvp_vfio.h"
 
 #define PAGE	4096ULL
-
-static long touch(const uint8_t *p, size_t len)
-{
-	struct rusage ru;
-	long before;
-	size_t o;
-
-	getrusage(RUSAGE_SELF, &ru);
-	before = ru.ru_minflt;
-	for (o = 0; o < len; o += PAGE)
-		(void)__atomic_load_n(p + o, __ATOMIC_RELAXED);
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_minflt - before;
-}
 
 /* Export two pages of bar read-only and map them. */
 static uint8_t *export_map(struct __test_metadata *_metadata, int device,
@@ -52,11 +37,9 @@ static uint8_t *export_map(struct __test_metadata *_metadata, int device,
 TEST(hot_reset_through_other_device_revokes)
 {
 	const char *set = getenv("DVP_RESET_SET");
-	struct vfio_pci_hot_reset *hr;
 	int other, buf, kmsg, n;
 	char a[32], b[32], needle[96];
 	struct dvp_vfio v;
-	int32_t group;
 	uint8_t *map;
 
 	ASSERT_NE(NULL, set);
@@ -71,22 +54,15 @@ TEST(hot_reset_through_other_device_revokes)
 	ASSERT_EQ(0, dvp_dyndbg_enable());
 	kmsg = dvp_kmsg_open();
 	ASSERT_LE(0, kmsg);
-	EXPECT_EQ(1, touch(map, 2 * PAGE));
-	EXPECT_EQ(0, touch(map, 2 * PAGE));
+	EXPECT_EQ(1, dvp_touch_pages(map, 2 * PAGE));
+	EXPECT_EQ(0, dvp_touch_pages(map, 2 * PAGE));
 
-	group = v.group;
-	hr = calloc(1, sizeof(*hr) + sizeof(group));
-	ASSERT_NE(NULL, hr);
-	hr->argsz = sizeof(*hr) + sizeof(group);
-	hr->count = 1;
-	memcpy(hr->group_fds, &group, sizeof(group));
-	ASSERT_EQ(0, ioctl(other, VFIO_DEVICE_PCI_HOT_RESET, hr));
-	free(hr);
+	ASSERT_EQ(0, dvp_hot_reset(other, v.group));
 
 	/* Revoked (PTEs zapped, logged) and restored once the reset was done. */
 	snprintf(needle, sizeof(needle), "%s: dma-buf", a);
 	EXPECT_EQ(2, dvp_kmsg_count(kmsg, needle));
-	EXPECT_LE(1, touch(map, 2 * PAGE));
+	EXPECT_LE(1, dvp_touch_pages(map, 2 * PAGE));
 	munmap(map, 2 * PAGE);
 	close(kmsg);
 	close(buf);
@@ -164,7 +140,7 @@ TEST(aer_error_revokes_until_recovered)
 	ASSERT_EQ(0, dvp_dyndbg_enable());
 	kmsg = dvp_kmsg_open();
 	ASSERT_LE(0, kmsg);
-	EXPECT_EQ(1, touch(map, 2 * PAGE));
+	EXPECT_EQ(1, dvp_touch_pages(map, 2 * PAGE));
 
 	ASSERT_EQ((ssize_t)sizeof(inj), write(fd, &inj, sizeof(inj)));
 	close(fd);
@@ -172,7 +148,7 @@ TEST(aer_error_revokes_until_recovered)
 	wait_recovery(kmsg, v.bdf, &revoked, &done);
 	EXPECT_TRUE(done);
 	EXPECT_EQ(1, revoked);
-	EXPECT_LE(1, touch(map, 2 * PAGE));
+	EXPECT_LE(1, dvp_touch_pages(map, 2 * PAGE));
 	munmap(map, 2 * PAGE);
 	close(kmsg);
 	close(buf);

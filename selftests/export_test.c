@@ -89,14 +89,6 @@ TEST_F(exp, private_features_probe)
 				       NULL, 0));
 }
 
-static int revoke_buf(int device, int fd, uint32_t flags)
-{
-	struct dvp_dma_buf_revoke r = { .dmabuf_fd = fd, .flags = flags };
-
-	return dvp_feature(device, VFIO_DEVICE_FEATURE_SET |
-			   DVP_DEVICE_FEATURE_DMA_BUF_REVOKE, &r, sizeof(r));
-}
-
 TEST_F(exp, revoke_one_errnos)
 {
 	struct dvp_vfio edu;
@@ -105,16 +97,16 @@ TEST_F(exp, revoke_one_errnos)
 	fd = export1(&self->v, IVSHMEM_BAR, 0, PAGE, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, pipe(pipefd));
-	EXPECT_EQ(-EBADF, revoke_buf(self->v.device, 1000, 0));
-	EXPECT_EQ(-EINVAL, revoke_buf(self->v.device, pipefd[0], 0));
-	EXPECT_EQ(-EINVAL, revoke_buf(self->v.device, fd, 1));
+	EXPECT_EQ(-EBADF, dvp_revoke_buffer(self->v.device, 1000, 0));
+	EXPECT_EQ(-EINVAL, dvp_revoke_buffer(self->v.device, pipefd[0], 0));
+	EXPECT_EQ(-EINVAL, dvp_revoke_buffer(self->v.device, fd, 1));
 	ASSERT_EQ(0, dvp_vfio_open_id(&edu, EDU_VENDOR, EDU_DEVICE));
 	other = export1(&edu, 0, 0, PAGE, O_RDWR);
 	ASSERT_LE(0, other);
-	EXPECT_EQ(-ENODEV, revoke_buf(self->v.device, other, 0));
-	EXPECT_EQ(-ENODEV, revoke_buf(edu.device, fd, 0));
-	EXPECT_EQ(0, revoke_buf(self->v.device, fd, 0));
-	EXPECT_EQ(-EBADFD, revoke_buf(self->v.device, fd, 0));
+	EXPECT_EQ(-ENODEV, dvp_revoke_buffer(self->v.device, other, 0));
+	EXPECT_EQ(-ENODEV, dvp_revoke_buffer(edu.device, fd, 0));
+	EXPECT_EQ(0, dvp_revoke_buffer(self->v.device, fd, 0));
+	EXPECT_EQ(-EBADFD, dvp_revoke_buffer(self->v.device, fd, 0));
 	close(other);
 	dvp_vfio_close(&edu);
 	close(pipefd[0]);

@@ -283,17 +283,8 @@ TEST_F(imp, sysfs_reset_revokes)
 
 TEST_F(imp, hot_reset_revokes)
 {
-	struct vfio_pci_hot_reset *hr;
-	int32_t group = self->v.group;
-
 	ASSERT_EQ(0, dma_page_in(self, 0, 0x5201));
-	hr = calloc(1, sizeof(*hr) + sizeof(group));
-	ASSERT_NE(NULL, hr);
-	hr->argsz = sizeof(*hr) + sizeof(group);
-	hr->count = 1;
-	memcpy(hr->group_fds, &group, sizeof(group));
-	ASSERT_EQ(0, ioctl(self->v.device, VFIO_DEVICE_PCI_HOT_RESET, hr));
-	free(hr);
+	ASSERT_EQ(0, dvp_hot_reset(self->v.device, self->v.group));
 	EXPECT_LE(2, stats(self->ti).move_notify);
 	EXPECT_EQ(0, stats(self->ti).mapped_size);
 	expect_restored(_metadata, self, 0x5202);

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,14 +32,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static long minflt(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_minflt;
 }
 
 static long pagetables_kb(void)
@@ -86,12 +77,12 @@ static void measure(const char *what, int fd, off_t off, size_t len)
 		return;
 	}
 	pt0 = pagetables_kb();
-	f0 = minflt();
+	f0 = dvp_minflt();
 	t0 = now();
 	for (o = 0; o < len; o += PAGE)
 		(void)__atomic_load_n(map + o, __ATOMIC_RELAXED);
 	t1 = now();
-	f1 = minflt();
+	f1 = dvp_minflt();
 	pt1 = pagetables_kb();
 	printf("%-34s %8zu MiB %8ld faults %8ld kB PT %9.1f ms\n", what,
 	       len >> 20, f1 - f0, pt1 - pt0, (t1 - t0) * 1e3);
@@ -167,14 +158,6 @@ static void bench_stock(void)
 	dvp_vfio_close(&v);
 }
 
-static int revoke_one(int device, int fd)
-{
-	struct dvp_dma_buf_revoke r = { .dmabuf_fd = fd };
-
-	return dvp_feature(device, VFIO_DEVICE_FEATURE_SET |
-			   DVP_DEVICE_FEATURE_DMA_BUF_REVOKE, &r, sizeof(r));
-}
-
 static void bench_many(struct dvp_vfio *v)
 {
 	static const unsigned int ns[] = { 1, 10, 100, 1000 };
@@ -212,12 +195,12 @@ static void bench_many(struct dvp_vfio *v)
 		if (n == 1000) {
 			for (i = 0; i < n; i++)
 				(void)__atomic_load_n(maps[i], __ATOMIC_RELAXED);
-			revoke_one(v->device, fds[n - 1]);
-			f0 = minflt();
+			dvp_revoke_buffer(v->device, fds[n - 1], 0);
+			f0 = dvp_minflt();
 			for (i = 0; i < n - 1; i++)
 				(void)__atomic_load_n(maps[i], __ATOMIC_RELAXED);
 			printf("revoking buffer 1000 of 1000: %ld refaults in the other 999\n",
-			       minflt() - f0);
+			       dvp_minflt() - f0);
 		}
 		for (i = 0; i < n; i++) {
 			munmap(maps[i], PAGE);

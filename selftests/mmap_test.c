@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,25 +68,6 @@ static int try_write(uint8_t *p, uint8_t val)
 	__atomic_store_n(p, val, __ATOMIC_RELAXED);
 	fault_jmp = NULL;
 	return 0;
-}
-
-static long minflt(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	return ru.ru_minflt;
-}
-
-/* Touch every page of a mapping; returns the minor faults it cost. */
-static long touch_pages(const uint8_t *p, size_t len)
-{
-	long before = minflt();
-	size_t o;
-
-	for (o = 0; o < len; o += PAGE)
-		(void)__atomic_load_n(p + o, __ATOMIC_RELAXED);
-	return minflt() - before;
 }
 
 FIXTURE(mm) {
@@ -246,7 +226,7 @@ TEST_F(mm, whole_bar_huge_where_possible)
 	ASSERT_EQ(map, mmap(map, len, PROT_READ | PROT_WRITE,
 			    MAP_SHARED | MAP_FIXED, fd, 0));
 	pte0 = vm_pte_kb();
-	faults = touch_pages(map, len);
+	faults = dvp_touch_pages(map, len);
 	TH_LOG("%ld faults, %ld kB of PTEs for %zu MiB", faults,
 	       vm_pte_kb() - pte0, len >> 20);
 	if (huge_pfnmap()) {
@@ -307,10 +287,10 @@ TEST_F(mm, one_fault_per_range)
 	map2 = map_buf(fd, len, PROT_READ);
 	ASSERT_NE(MAP_FAILED, map);
 	ASSERT_NE(MAP_FAILED, map2);
-	touch_pages(map + len, 0);	/* warm up getrusage */
-	EXPECT_EQ(8, touch_pages(map, len));
-	EXPECT_EQ(0, touch_pages(map, len));
-	EXPECT_EQ(8, touch_pages(map2, len));
+	dvp_touch_pages(map + len, 0);	/* warm up getrusage */
+	EXPECT_EQ(8, dvp_touch_pages(map, len));
+	EXPECT_EQ(0, dvp_touch_pages(map, len));
+	EXPECT_EQ(8, dvp_touch_pages(map2, len));
 	munmap(map, len);
 	munmap(map2, len);
 	close(fd);
@@ -437,9 +417,9 @@ TEST_F(rev, decode_off_sigbus_until_on)
 TEST_F(rev, reset_zaps)
 {
 	expect_access(_metadata, self->map);
-	EXPECT_EQ(0, touch_pages(self->map, 2 * PAGE));
+	EXPECT_EQ(0, dvp_touch_pages(self->map, 2 * PAGE));
 	ASSERT_EQ(0, ioctl(self->v.device, VFIO_DEVICE_RESET));
-	EXPECT_LE(1, touch_pages(self->map, 2 * PAGE));
+	EXPECT_LE(1, dvp_touch_pages(self->map, 2 * PAGE));
 	expect_access(_metadata, self->map);
 }
 
@@ -527,14 +507,6 @@ TEST_F(rev, device_fd_bar_mmap_keeps_device_open)
 	expect_sigbus(_metadata, self->map);
 }
 
-static int revoke_one(int device, int fd)
-{
-	struct dvp_dma_buf_revoke r = { .dmabuf_fd = fd };
-
-	return dvp_feature(device, VFIO_DEVICE_FEATURE_SET |
-			   DVP_DEVICE_FEATURE_DMA_BUF_REVOKE, &r, sizeof(r));
-}
-
 /* Revoking one buffer zaps its PTEs only: no refaults in the others. */
 TEST_F(mm, revoke_one_keeps_others_mapped)
 {
@@ -549,12 +521,12 @@ TEST_F(mm, revoke_one_keeps_others_mapped)
 		ASSERT_LE(0, fd[i]);
 		map[i] = map_buf(fd[i], 4 * PAGE, PROT_READ);
 		ASSERT_NE(MAP_FAILED, map[i]);
-		EXPECT_EQ(1, touch_pages(map[i], 4 * PAGE));
+		EXPECT_EQ(1, dvp_touch_pages(map[i], 4 * PAGE));
 	}
-	ASSERT_EQ(0, revoke_one(self->v.device, fd[3]));
+	ASSERT_EQ(0, dvp_revoke_buffer(self->v.device, fd[3], 0));
 	EXPECT_EQ(-EFAULT, try_read(map[3], &val));
 	for (i = 0; i < 3; i++)
-		EXPECT_EQ(0, touch_pages(map[i], 4 * PAGE));
+		EXPECT_EQ(0, dvp_touch_pages(map[i], 4 * PAGE));
 	for (i = 0; i < 4; i++) {
 		munmap(map[i], 4 * PAGE);
 		close(fd[i]);
@@ -592,11 +564,11 @@ TEST(cmb_d3hot_and_flr)
 	ASSERT_EQ(0, dvp_cfg_write(&v, pm + 4, &ctrl, 2));
 	EXPECT_EQ(0, try_read(map, &val));
 
-	EXPECT_EQ(0, touch_pages(map, 2 * PAGE));
+	EXPECT_EQ(0, dvp_touch_pages(map, 2 * PAGE));
 	ASSERT_EQ(0, dvp_cfg_read(&v, exp + 8, &devctl, 2));
 	devctl |= 0x8000;	/* FLR */
 	ASSERT_EQ(0, dvp_cfg_write(&v, exp + 8, &devctl, 2));
-	EXPECT_LE(1, touch_pages(map, 2 * PAGE));
+	EXPECT_LE(1, dvp_touch_pages(map, 2 * PAGE));
 	munmap(map, 2 * PAGE);
 	close(fd);
 	dvp_vfio_close(&v);

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "dvp_vfio.h"
@@ -516,4 +517,48 @@ unsigned int dvp_find_cap(const struct dvp_vfio *v, uint8_t id)
 		pos = hdr[1];
 	}
 	return 0;
+}
+
+int dvp_revoke_buffer(int device, int dmabuf_fd, uint32_t flags)
+{
+	struct dvp_dma_buf_revoke r = { .dmabuf_fd = dmabuf_fd, .flags = flags };
+
+	return dvp_feature(device, VFIO_DEVICE_FEATURE_SET |
+			   DVP_DEVICE_FEATURE_DMA_BUF_REVOKE, &r, sizeof(r));
+}
+
+int dvp_hot_reset(int device, int group)
+{
+	struct vfio_pci_hot_reset *hr;
+	int32_t fd = group;
+	int ret;
+
+	hr = calloc(1, sizeof(*hr) + sizeof(fd));
+	if (!hr)
+		return -ENOMEM;
+	hr->argsz = sizeof(*hr) + sizeof(fd);
+	hr->count = 1;
+	memcpy(hr->group_fds, &fd, sizeof(fd));
+	ret = ioctl(device, VFIO_DEVICE_PCI_HOT_RESET, hr) ? -errno : 0;
+	free(hr);
+	return ret;
+}
+
+long dvp_minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt;
+}
+
+long dvp_touch_pages(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	long before = dvp_minflt();
+	size_t o;
+
+	for (o = 0; o < len; o += 4096)
+		(void)__atomic_load_n(b + o, __ATOMIC_RELAXED);
+	return dvp_minflt() - before;
 }

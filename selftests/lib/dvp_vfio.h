@@ -80,6 +80,14 @@ int dvp_feature(int device, uint32_t flags, const void *payload,
 /* Export ranges of bar as a dma-buf; the fd or -errno. */
 int dvp_export(int device, unsigned int bar, uint32_t open_flags,
 	       const struct vfio_region_dma_range *ranges, unsigned int nr);
+/* DVP_DEVICE_FEATURE_DMA_BUF_REVOKE of one buffer; 0 or -errno. */
+int dvp_revoke_buffer(int device, int dmabuf_fd, uint32_t flags);
+/* VFIO_DEVICE_PCI_HOT_RESET through device, with one group fd; 0 or -errno. */
+int dvp_hot_reset(int device, int group);
+/* Touch every page of [p, p + len); returns the minor faults it took. */
+long dvp_touch_pages(const void *p, size_t len);
+/* Minor faults of the calling thread so far. */
+long dvp_minflt(void);
 /* Read or write the virtual PCI_COMMAND register. */
 int dvp_cmd_read(const struct dvp_vfio *v, uint16_t *cmd);
 int dvp_cmd_write(const struct dvp_vfio *v, uint16_t cmd);
