@@ -241,8 +241,12 @@ TEST_F(imp, memory_decode_off_revokes_until_on)
 	expect_restored(_metadata, self, 0x4002);
 }
 
-/* Writes to COMMAND that keep decode on do not disturb importers. */
-TEST_F(imp, bus_master_toggle_revokes_nothing)
+/*
+ * A COMMAND write that keeps decode on revokes only for the write (the
+ * driver cannot trust a look at the user's data, see src/triggers.c):
+ * one revoke and one restore per write, and access is back after it.
+ */
+TEST_F(imp, bus_master_toggle_revokes_only_for_the_write)
 {
 	uint16_t cmd;
 
@@ -250,8 +254,9 @@ TEST_F(imp, bus_master_toggle_revokes_nothing)
 	ASSERT_EQ(0, dvp_cmd_read(&self->v, &cmd));
 	ASSERT_EQ(0, dvp_cmd_write(&self->v, cmd ^ 0x4));
 	ASSERT_EQ(0, dvp_cmd_write(&self->v, cmd));
-	EXPECT_EQ(0, stats(self->ti).move_notify);
-	EXPECT_EQ(2 * PAGE, stats(self->ti).mapped_size);
+	EXPECT_EQ(4, stats(self->ti).move_notify);
+	EXPECT_EQ(0, stats(self->ti).mapped_size);
+	expect_restored(_metadata, self, 0x4102);
 }
 
 /* A reset revokes for its duration: the mapping is gone afterwards. */

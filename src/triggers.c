@@ -6,54 +6,34 @@
  * Resets of every flavour are seen in reset_prepare (src/reset.c). What
  * remains is config space (clearing memory decode, PM_CTRL to D3hot) and
  * runtime low power; each of these blocks export access before the core
- * acts and re-evaluates it after. Config writes that cannot take access
- * away, such as setting bus mastering, revoke nothing.
+ * acts and re-evaluates it after.
+ *
+ * A config write blocks whenever it touches the command register's low
+ * byte or PM_CTRL, whatever value it carries: the data is user memory that
+ * vfio_pci_core_write() copies again after any look of ours, so another
+ * thread could turn "decode stays on" into "decode off" in between. The
+ * price is a move_notify pair for writes that keep decode on, such as
+ * toggling bus mastering; access comes back as soon as the write is done.
  */
 #include <linux/pci.h>
-#include <linux/uaccess.h>
 #include <linux/vfio.h>
 #include <linux/vfio_pci_core.h>
 
 #include "dmabuf_vfio_pci.h"
 #include "dvp.h"
 
-/* The byte the write puts at config offset reg, if it writes one. */
-static bool dvp_written_byte(const char __user *buf, size_t count, u64 pos,
-			     u64 reg, u8 *val)
+static bool dvp_write_covers(size_t count, u64 pos, u64 reg)
 {
-	if (reg < pos || reg - pos >= count)
-		return false;
-	/* Unreadable data: assume the worst, the core fails the write. */
-	if (get_user(*val, (const u8 __user *)buf + (reg - pos)))
-		*val = 0xff;
-	return true;
+	return reg >= pos && reg - pos < count;
 }
 
-/*
- * Does this config write touch a register that gates BAR access, and may
- * it take access away? Decode off, or a power state of D3hot.
- */
-static bool dvp_config_write_gates(struct pci_dev *pdev,
-				   const char __user *buf, size_t count,
-				   u64 pos, bool *revokes)
+/* Does this config write touch a register that gates BAR access? */
+static bool dvp_config_write_gates(struct pci_dev *pdev, size_t count,
+				   u64 pos)
 {
-	bool touches = false;
-	u8 val;
-
-	*revokes = false;
-	if (dvp_written_byte(buf, count, pos, PCI_COMMAND, &val)) {
-		touches = true;
-		if (!(val & PCI_COMMAND_MEMORY))
-			*revokes = true;
-	}
-	if (pdev->pm_cap &&
-	    dvp_written_byte(buf, count, pos, pdev->pm_cap + PCI_PM_CTRL,
-			     &val)) {
-		touches = true;
-		if ((val & PCI_PM_CTRL_STATE_MASK) == (__force u8)PCI_D3hot)
-			*revokes = true;
-	}
-	return touches;
+	return dvp_write_covers(count, pos, PCI_COMMAND) ||
+	       (pdev->pm_cap &&
+		dvp_write_covers(count, pos, pdev->pm_cap + PCI_PM_CTRL));
 }
 
 ssize_t dvp_write(struct vfio_device *vdev, const char __user *buf,
@@ -61,21 +41,15 @@ ssize_t dvp_write(struct vfio_device *vdev, const char __user *buf,
 {
 	struct dvp_device *dvp = dvp_from_vdev(vdev);
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
-	bool touches, revokes;
 	ssize_t ret;
 
-	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) != VFIO_PCI_CONFIG_REGION_INDEX)
+	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) != VFIO_PCI_CONFIG_REGION_INDEX ||
+	    !dvp_config_write_gates(dvp->core.pdev, count, pos))
 		return vfio_pci_core_write(vdev, buf, count, ppos);
 
-	touches = dvp_config_write_gates(dvp->core.pdev, buf, count, pos,
-					 &revokes);
-	if (revokes)
-		dvp_access_block(dvp);
+	dvp_access_block(dvp);
 	ret = vfio_pci_core_write(vdev, buf, count, ppos);
-	if (revokes)
-		dvp_access_unblock(dvp);
-	else if (touches)
-		dvp_access_refresh(dvp);
+	dvp_access_unblock(dvp);
 	return ret;
 }
 
