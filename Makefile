@@ -67,9 +67,9 @@ lint: checkpatch sparse
 # Kernel code gets every --strict check; the static guest programs are
 # userspace, where the kernel's own type names and BIT() do not exist.
 CHECKPATCH_FLAGS := --strict --quiet --no-tree --show-types
-KERNEL_C := $(wildcard src/*.[ch] uapi/*.h selftests/importer/*.[ch])
-# The compat header is where version checks are the point.
-COMPAT_H := include/dvp_compat.h
+# The compat headers are where version checks are the point.
+COMPAT_H := include/dvp_compat.h selftests/importer/dvp_test_compat.h
+KERNEL_C := $(filter-out $(COMPAT_H),$(wildcard src/*.[ch] uapi/*.h selftests/importer/*.[ch]))
 USER_C   := $(wildcard selftests/*.c selftests/lib/*.[ch])
 
 checkpatch:

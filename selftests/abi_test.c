@@ -8,6 +8,7 @@
 
 #include "dvp_harness.h"
 #include "dvp_test_importer.h"
+#include "dvp_test_pte.h"
 #include "dvp_vfio.h"
 
 #define CHECK_LAYOUT(type, size)					\
@@ -16,9 +17,11 @@
 CHECK_LAYOUT(struct vfio_region_dma_range, 16);
 CHECK_LAYOUT(struct vfio_device_feature_dma_buf, 16);
 CHECK_LAYOUT(struct dvp_dma_buf_revoke, 8);
+CHECK_LAYOUT(struct dvp_dma_buf_memattr, 8);
 CHECK_LAYOUT(struct dvp_ti_attach, 8);
 CHECK_LAYOUT(struct dvp_ti_dma, 24);
 CHECK_LAYOUT(struct dvp_ti_stats, 40);
+CHECK_LAYOUT(struct dvp_tp_query, 16);
 
 TEST(export_layout_is_mainlines)
 {
@@ -38,6 +41,11 @@ TEST(private_features_are_out_of_mainlines_range)
 	EXPECT_LT(0x1000, DVP_DEVICE_FEATURE_BASE);
 	EXPECT_EQ(0, offsetof(struct dvp_dma_buf_revoke, dmabuf_fd));
 	EXPECT_EQ(4, offsetof(struct dvp_dma_buf_revoke, flags));
+	EXPECT_EQ(0, offsetof(struct dvp_dma_buf_memattr, dmabuf_fd));
+	EXPECT_EQ(4, offsetof(struct dvp_dma_buf_memattr, memattr));
+	/* Matt Evans' mainline proposal uses the same two values. */
+	EXPECT_EQ(0, DVP_DMA_BUF_MEMATTR_NC);
+	EXPECT_EQ(1, DVP_DMA_BUF_MEMATTR_WC);
 }
 
 TEST_HARNESS_MAIN

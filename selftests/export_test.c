@@ -81,8 +81,13 @@ TEST_F(exp, private_features_probe)
 				       VFIO_DEVICE_FEATURE_GET |
 				       DVP_DEVICE_FEATURE_DMA_BUF_REVOKE,
 				       NULL, 0));
-	EXPECT_EQ(-ENOTTY, dvp_feature(self->v.device,
-				       f | DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR,
+	EXPECT_EQ(0, dvp_feature(self->v.device,
+				 f | DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR,
+				 NULL, 0));
+	EXPECT_EQ(-EINVAL, dvp_feature(self->v.device,
+				       VFIO_DEVICE_FEATURE_PROBE |
+				       VFIO_DEVICE_FEATURE_GET |
+				       DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR,
 				       NULL, 0));
 	EXPECT_EQ(-ENOTTY, dvp_feature(self->v.device,
 				       f | DVP_DEVICE_FEATURE_DMA_BUF_PAGES,
@@ -322,12 +327,9 @@ TEST(edu_bar0_exports)
  */
 TEST(module_pinned_while_buffer_lives)
 {
-	const char *build = getenv("DVP_BUILD");
-	char ko[512];
 	struct dvp_vfio v;
 	int fd;
 
-	ASSERT_NE(NULL, build);
 	ASSERT_EQ(0, dvp_vfio_open_id(&v, IVSHMEM_VENDOR, IVSHMEM_DEVICE));
 	fd = export1(&v, IVSHMEM_BAR, 0, PAGE, O_RDWR);
 	ASSERT_LE(0, fd);
@@ -341,8 +343,8 @@ TEST(module_pinned_while_buffer_lives)
 			     O_NONBLOCK));
 	EXPECT_NE(0, access("/sys/module/dmabuf_vfio_pci", F_OK));
 
-	snprintf(ko, sizeof(ko), "%s/dmabuf-vfio-pci.ko", build);
-	ASSERT_EQ(0, dvp_load_module(ko, "dmabuf_vfio_pci"));
+	ASSERT_EQ(0, dvp_load_built_module("dmabuf-vfio-pci.ko",
+					   "dmabuf_vfio_pci"));
 	ASSERT_EQ(0, dvp_rebind_test_devices());
 }
 

@@ -36,13 +36,9 @@ FIXTURE(imp) {
 
 static void bind_importer(struct __test_metadata *_metadata, char *edu)
 {
-	const char *build = getenv("DVP_BUILD");
-	char ko[512];
+	const char *ko = "selftests/importer/dvp_test_importer.ko";
 
-	ASSERT_NE(NULL, build);
-	snprintf(ko, sizeof(ko), "%s/selftests/importer/dvp_test_importer.ko",
-		 build);
-	ASSERT_EQ(0, dvp_load_module(ko, "dvp_test_importer"));
+	ASSERT_EQ(0, dvp_load_built_module(ko, "dvp_test_importer"));
 	ASSERT_EQ(0, dvp_find_bdf(EDU_VENDOR, EDU_DEVICE, edu, 32));
 	ASSERT_EQ(0, dvp_rebind(edu, DVP_TI_DRIVER));
 }

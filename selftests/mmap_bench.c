@@ -48,22 +48,6 @@ static long pagetables_kb(void)
 	return kb;
 }
 
-/* mmap fd at an address aligned to align (MAP_FIXED into a reservation). */
-static uint8_t *map_aligned(int fd, off_t off, size_t len, size_t align)
-{
-	uint8_t *area, *at;
-
-	area = mmap(NULL, len + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-		    -1, 0);
-	if (area == MAP_FAILED)
-		return area;
-	at = (uint8_t *)(((uintptr_t)area + align - 1) & ~(align - 1));
-	munmap(area, at - area);
-	munmap(at + len, area + len + align - (at + len));
-	return mmap(at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		    fd, off);
-}
-
 static void measure(const char *what, int fd, off_t off, size_t len)
 {
 	long f0, pt0, f1, pt1;
@@ -71,7 +55,7 @@ static void measure(const char *what, int fd, off_t off, size_t len)
 	uint8_t *map;
 	size_t o;
 
-	map = map_aligned(fd, off, len, len >= GIB ? GIB : 2 << 20);
+	map = dvp_mmap_aligned(fd, off, len, len >= GIB ? GIB : 2 << 20);
 	if (map == MAP_FAILED) {
 		printf("%-34s mmap failed: %s\n", what, strerror(errno));
 		return;

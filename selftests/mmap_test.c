@@ -93,32 +93,11 @@ static uint8_t *map_buf(int fd, size_t len, int prot)
 	return mmap(NULL, len, prot, MAP_SHARED, fd, 0);
 }
 
-/*
- * Write each range's part of the mapping with the pattern of its BAR
- * offsets, check the host file, then the other way round.
- */
 static void check_layout(struct __test_metadata *_metadata,
 			 const struct vfio_region_dma_range *r, unsigned int n,
 			 uint8_t *map, uint32_t seed)
 {
-	uint64_t at = 0;
-	unsigned int i;
-	uint8_t *tmp;
-
-	for (i = 0; i < n; at += r[i].length, i++)
-		dvp_fill(map + at, r[i].length, seed, r[i].offset);
-	for (i = 0; i < n; i++) {
-		tmp = malloc(r[i].length);
-		ASSERT_NE(NULL, tmp);
-		ASSERT_EQ(0, dvp_host_read(r[i].offset, tmp, r[i].length));
-		EXPECT_EQ(-1, dvp_verify(tmp, r[i].length, seed, r[i].offset));
-		dvp_fill(tmp, r[i].length, seed + 1, r[i].offset);
-		ASSERT_EQ(0, dvp_host_write(r[i].offset, tmp, r[i].length));
-		free(tmp);
-	}
-	for (at = 0, i = 0; i < n; at += r[i].length, i++)
-		EXPECT_EQ(-1, dvp_verify(map + at, r[i].length, seed + 1,
-					 r[i].offset));
+	EXPECT_EQ(0, dvp_layout_check(r, n, map, seed));
 }
 
 TEST_F(mm, reversed_ranges_with_holes)
@@ -193,13 +172,6 @@ static long vm_pte_kb(void)
 	return kb;
 }
 
-static bool huge_pfnmap(void)
-{
-	const char *v = getenv("DVP_CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP");
-
-	return v && !strcmp(v, "y");
-}
-
 /*
  * A whole-BAR buffer mapped at a 2 MiB-aligned address: on kernels with
  * special huge PFN entries it is mapped with PMDs (one fault and no PTE
@@ -212,24 +184,20 @@ TEST_F(mm, whole_bar_huge_where_possible)
 	struct vfio_region_dma_range r = { 0, self->bar.size };
 	struct vfio_region_dma_range probe = { 3 * (1 << 20) - PAGE, 2 * PAGE };
 	size_t len = self->bar.size, huge = 2 << 20;
-	uint8_t *area, *map, val;
+	uint8_t *map, val;
 	long pte0, faults;
 	uint16_t cmd;
 	int fd;
 
 	fd = dvp_export(self->v.device, IVSHMEM_BAR, O_RDWR, &r, 1);
 	ASSERT_LE(0, fd);
-	area = mmap(NULL, len + huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-		    -1, 0);
-	ASSERT_NE(MAP_FAILED, area);
-	map = (uint8_t *)(((uintptr_t)area + huge - 1) & ~(huge - 1));
-	ASSERT_EQ(map, mmap(map, len, PROT_READ | PROT_WRITE,
-			    MAP_SHARED | MAP_FIXED, fd, 0));
+	map = dvp_mmap_aligned(fd, 0, len, huge);
+	ASSERT_NE(MAP_FAILED, map);
 	pte0 = vm_pte_kb();
 	faults = dvp_touch_pages(map, len);
 	TH_LOG("%ld faults, %ld kB of PTEs for %zu MiB", faults,
 	       vm_pte_kb() - pte0, len >> 20);
-	if (huge_pfnmap()) {
+	if (dvp_config_y("ARCH_SUPPORTS_HUGE_PFNMAP")) {
 		EXPECT_GE((long)(len / huge), faults);
 		EXPECT_GT(16, vm_pte_kb() - pte0);
 	} else {
@@ -244,7 +212,7 @@ TEST_F(mm, whole_bar_huge_where_possible)
 	EXPECT_EQ(-EFAULT, try_read(map + len / 2, &val));
 	ASSERT_EQ(0, dvp_cmd_write(&self->v, cmd));
 	EXPECT_EQ(0, try_read(map + len / 2, &val));
-	munmap(area, len + huge);
+	munmap(map, len);
 	close(fd);
 }
 

@@ -26,15 +26,15 @@
  *         i_mmap_rwsem (unmap_mapping_range)
  *
  *   mmap_lock -> dma_resv            (CPU fault; dma_resv_lockdep() order)
- *   mmap_lock -> dvp->lock           (a BAR mmap of the device fd creates
- *                                     its export)
+ *   mmap_lock -> dvp->lock           (mmap claims the BAR; a BAR mmap
+ *                                     of the device fd creates its export)
  *
  * attach, map, unmap, pin and unpin run under the reservation lock
  * (importers call them so, sometimes from inside move_notify) or without
  * locks, and take nothing. release runs from the last fput of the buffer,
  * outside every lock here, and takes dvp->lock to leave the list; fput()
- * under dvp->lock only defers that release. mmap takes the reservation
- * lock to see whether the device closed. reset_prepare/reset_done may run
+ * under dvp->lock only defers that release. mmap takes dvp->lock to see
+ * whether the device closed and to claim the BAR (src/memattr.c). reset_prepare/reset_done may run
  * with memory_lock held for write by the resetting task, so nothing here
  * takes memory_lock.
  */

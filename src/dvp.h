@@ -32,6 +32,8 @@ struct dvp_device {
 	bool error;
 	/* Between open_device and close_device: vconfig is valid. */
 	bool open;
+	/* BARs whose write-combining memory type this session reserved. */
+	unsigned long wc_reserved;
 };
 
 /* One physically contiguous piece of an export, in export order. */
@@ -49,11 +51,13 @@ struct dvp_dmabuf {
 	struct list_head node;
 	/* Written under dvp->lock and the dma-buf's reservation lock. */
 	bool revoked;
-	/* The device was closed: revoked for good, no new CPU mappings. */
+	/* Revoked for good: no new CPU mappings. dvp->lock and resv. */
 	bool closed;
 	/* For a BAR mmap of the device fd: that fd, kept open by the VMA. */
 	struct file *devfile;
 	unsigned int bar;
+	/* Attribute of future mmaps (DVP_DMA_BUF_MEMATTR_*); dvp->lock. */
+	u32 memattr;
 	u32 nr_ranges;
 	size_t size;
 	struct dvp_range ranges[] __counted_by(nr_ranges);
@@ -88,9 +92,26 @@ int dvp_feature_dma_buf(struct dvp_device *dvp, u32 flags,
 			void __user *arg, size_t argsz);
 int dvp_feature_revoke(struct dvp_device *dvp, u32 flags,
 		       void __user *arg, size_t argsz);
+int dvp_feature_set_payload(u32 flags, void __user *arg, size_t argsz,
+			    void *req, size_t size);
+struct dma_buf *dvp_dmabuf_get(struct dvp_device *dvp, int fd);
 struct dvp_dmabuf *dvp_export_create(struct dvp_device *dvp, unsigned int bar,
 				     const struct vfio_region_dma_range *ranges,
 				     u32 nr_ranges, u32 open_flags);
+
+/* For a BAR mmap of the device fd: whatever type the BAR has. */
+#define DVP_MEMATTR_BAR		U32_MAX
+
+/* memattr.c: memory type of a BAR's CPU mappings, fixed at its claim. */
+int dvp_feature_memattr(struct dvp_device *dvp, u32 flags,
+			void __user *arg, size_t argsz);
+int dvp_bar_claim(struct dvp_device *dvp, unsigned int bar, u32 memattr);
+void dvp_bar_release(struct dvp_device *dvp);
+ssize_t dvp_read(struct vfio_device *vdev, char __user *buf, size_t count,
+		 loff_t *ppos);
+ssize_t dvp_write_bar(struct vfio_device *vdev, const char __user *buf,
+		      size_t count, loff_t *ppos);
+long dvp_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg);
 
 /* mmap.c: the one CPU mapping path, for exports and BAR mmaps alike. */
 int dvp_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);

@@ -257,16 +257,11 @@ struct dvp_dmabuf *dvp_export_create(struct dvp_device *dvp, unsigned int bar,
 		return ERR_PTR(-ENOMEM);
 	buf->nr_ranges = nr_ranges;
 	buf->bar = bar;
+	buf->memattr = DVP_DMA_BUF_MEMATTR_NC;
 	INIT_LIST_HEAD(&buf->node);
 	ret = dvp_resolve_ranges(dvp, bar, ranges, buf);
 	if (ret)
 		goto out_buf;
-
-	/* Claim the BAR as the core's own mmap does. */
-	if (dvp_setup_barmap(&dvp->core, bar)) {
-		ret = -ENODEV;
-		goto out_buf;
-	}
 
 	exp_info.ops = &dvp_dmabuf_ops;
 	exp_info.size = buf->size;
@@ -328,33 +323,59 @@ int dvp_feature_dma_buf(struct dvp_device *dvp, u32 flags,
 	return ret;
 }
 
-int dvp_feature_revoke(struct dvp_device *dvp, u32 flags,
-		       void __user *arg, size_t argsz)
+/*
+ * The start of every private SET feature that names a buffer: check the
+ * flags and size, copy the fixed-size payload. 1 when there is work, 0 for
+ * PROBE, or -errno.
+ */
+int dvp_feature_set_payload(u32 flags, void __user *arg, size_t argsz,
+			    void *req, size_t size)
 {
-	struct dvp_dma_buf_revoke req;
-	struct dma_buf *dmabuf;
+	int ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET,
+				     size);
+
+	if (ret != 1)
+		return ret;
+	return copy_from_user(req, arg, size) ? -EFAULT : 1;
+}
+
+/* A reference on the dma-buf behind fd, if it is an export of dvp. */
+struct dma_buf *dvp_dmabuf_get(struct dvp_device *dvp, int fd)
+{
+	struct dma_buf *dmabuf = dma_buf_get(fd);
 	struct dvp_dmabuf *buf;
 	int ret;
 
-	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET,
-				 sizeof(req));
-	if (ret != 1)
-		return ret;
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
-	if (req.flags)
-		return -EINVAL;
-
-	dmabuf = dma_buf_get(req.dmabuf_fd);
 	if (IS_ERR(dmabuf))
-		return PTR_ERR(dmabuf);
+		return dmabuf;
 	buf = dmabuf->priv;
 	if (dmabuf->ops != &dvp_dmabuf_ops)
 		ret = -EINVAL;
 	else if (buf->dvp != dvp)
 		ret = -ENODEV;
 	else
-		ret = dvp_access_revoke_one(dvp, buf);
+		return dmabuf;
+	dma_buf_put(dmabuf);
+	return ERR_PTR(ret);
+}
+
+int dvp_feature_revoke(struct dvp_device *dvp, u32 flags,
+		       void __user *arg, size_t argsz)
+{
+	struct dvp_dma_buf_revoke req;
+	struct dma_buf *dmabuf;
+	int ret;
+
+	ret = dvp_feature_set_payload(flags, arg, argsz, &req, sizeof(req));
+	if (ret != 1)
+		return ret;
+	if (req.flags)
+		return -EINVAL;
+
+	dmabuf = dvp_dmabuf_get(dvp, req.dmabuf_fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	ret = dvp_access_revoke_one(dvp, dmabuf->priv);
 	dma_buf_put(dmabuf);
 	return ret;
 }

@@ -49,6 +49,7 @@ static void dvp_close_device(struct vfio_device *vdev)
 {
 	dvp_access_close(dvp_from_vdev(vdev));
 	vfio_pci_core_close_device(vdev);
+	dvp_bar_release(dvp_from_vdev(vdev));
 }
 
 static const struct vfio_device_ops dvp_ops = {
@@ -58,9 +59,9 @@ static const struct vfio_device_ops dvp_ops = {
 	DVP_IOMMUFD_PHYSICAL_OPS
 	.open_device	= dvp_open_device,
 	.close_device	= dvp_close_device,
-	.ioctl		= vfio_pci_core_ioctl,
+	.ioctl		= dvp_ioctl,
 	.device_feature	= dvp_device_feature,
-	.read		= vfio_pci_core_read,
+	.read		= dvp_read,
 	.write		= dvp_write,
 	.mmap		= dvp_mmap,
 	.request	= vfio_pci_core_request,

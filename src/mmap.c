@@ -16,7 +16,9 @@
  * check the revoked state under the buffer's reservation lock, the lock
  * revoke zaps under, so no PTE survives a revoke.
  *
- * Mappings are uncached. Where the kernel has special huge PFN entries
+ * Mappings are uncached or write-combining, as the buffer's attribute and
+ * the BAR's memory type allow (src/memattr.c); the mmap claims the BAR for
+ * that type. Where the kernel has special huge PFN entries
  * (CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP, 6.12) a fault installs a PMD or PUD
  * entry when the whole block lies in one range and the VMA and the
  * physical and virtual addresses are aligned to it; the 4 KiB path then
@@ -196,8 +198,9 @@ static const struct vm_operations_struct dvp_vm_ops = {
 int dvp_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	struct dvp_dmabuf *buf = dmabuf->priv;
+	struct dvp_device *dvp = buf->dvp;
 	bool writable = dmabuf->file->f_mode & FMODE_WRITE;
-	bool closed;
+	int memattr;
 
 	/* A private mapping of MMIO would be a COW PFNMAP: never. */
 	if (!(vma->vm_flags & VM_MAYSHARE))
@@ -205,16 +208,22 @@ int dvp_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	if ((vma->vm_flags & VM_WRITE) && !writable)
 		return -EACCES;
 
-	dma_resv_lock(dmabuf->resv, NULL);
-	closed = buf->closed;
-	dma_resv_unlock(dmabuf->resv);
-	if (closed)
-		return -ENODEV;
+	mutex_lock(&dvp->lock);
+	if (buf->closed)
+		memattr = -ENODEV;
+	else
+		memattr = dvp_bar_claim(dvp, buf->bar, buf->memattr);
+	mutex_unlock(&dvp->lock);
+	if (memattr < 0)
+		return memattr;
 
 	if (!writable)
 		dvp_vm_flags_clear(vma, VM_MAYWRITE);
 	dvp_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	if (memattr == DVP_DMA_BUF_MEMATTR_WC)
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	else
+		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vma->vm_private_data = buf;
 	vma->vm_ops = &dvp_vm_ops;
 	return 0;
@@ -256,6 +265,8 @@ int dvp_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 	buf = dvp_export_create(dvp, index, &range, 1, O_RDWR);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
+	/* vfio-pci users never chose an attribute: the BAR's type it is. */
+	buf->memattr = DVP_MEMATTR_BAR;
 	ret = dvp_dmabuf_mmap(buf->dmabuf, vma);
 	if (!ret) {
 		buf->devfile = get_file(vma->vm_file);

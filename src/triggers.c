@@ -43,8 +43,9 @@ ssize_t dvp_write(struct vfio_device *vdev, const char __user *buf,
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
 	ssize_t ret;
 
-	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) != VFIO_PCI_CONFIG_REGION_INDEX ||
-	    !dvp_config_write_gates(dvp->core.pdev, count, pos))
+	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) != VFIO_PCI_CONFIG_REGION_INDEX)
+		return dvp_write_bar(vdev, buf, count, ppos);
+	if (!dvp_config_write_gates(dvp->core.pdev, count, pos))
 		return vfio_pci_core_write(vdev, buf, count, ppos);
 
 	dvp_access_block(dvp);
@@ -70,6 +71,8 @@ int dvp_device_feature(struct vfio_device *vdev, u32 flags,
 		return dvp_feature_dma_buf(dvp, flags, arg, argsz);
 	case DVP_DEVICE_FEATURE_DMA_BUF_REVOKE:
 		return dvp_feature_revoke(dvp, flags, arg, argsz);
+	case DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR:
+		return dvp_feature_memattr(dvp, flags, arg, argsz);
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
 		if (!dvp_feature_is_set(flags))

@@ -51,7 +51,8 @@ struct vfio_device_feature_dma_buf {
  *   + 3  DMA_BUF_PAGES    GET: export backed by ZONE_DEVICE struct pages
  *
  * A reserved number that this build does not implement answers PROBE
- * with ENOTTY, like any unknown feature. Implemented: DMA_BUF_REVOKE.
+ * with ENOTTY, like any unknown feature. Implemented: DMA_BUF_REVOKE,
+ * DMA_BUF_MEMATTR.
  */
 #define DVP_DEVICE_FEATURE_BASE		0xdb00
 #define DVP_DEVICE_FEATURE_DMA_BUF_REVOKE	(DVP_DEVICE_FEATURE_BASE + 1)
@@ -69,6 +70,32 @@ struct vfio_device_feature_dma_buf {
 struct dvp_dma_buf_revoke {
 	__s32 dmabuf_fd;
 	__u32 flags;	/* must be 0 */
+};
+
+/*
+ * DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR, SET: the CPU memory attribute of
+ * this buffer's future mmaps; mappings that exist keep theirs. A new
+ * buffer is DVP_DMA_BUF_MEMATTR_NC.
+ *
+ * x86 gives one physical page one memory type for all its mappings, and
+ * vfio-pci maps a whole BAR in the kernel once it is first used in a
+ * device session. So the first CPU use of a BAR in a session (an mmap of
+ * a buffer or of the device fd, read()/write() or an ioeventfd on the BAR)
+ * fixes its memory type until the device is closed: write-combining if
+ * that use was the mmap of a buffer set to WC, uncached otherwise. mmap of
+ * the device fd takes the BAR's type. Errors: EBADF (not an fd), EINVAL
+ * (not a dma-buf of this driver), ENODEV (a buffer of another device),
+ * EBADFD (revoked for good), ENOENT (unknown memattr), EOPNOTSUPP (WC on
+ * a BAR that is not prefetchable, or without x86 PAT), EBUSY (the BAR
+ * already has the other type in this session; mmap of such a buffer
+ * fails the same way).
+ */
+#define DVP_DMA_BUF_MEMATTR_NC		0	/* uncached (UC-), the default */
+#define DVP_DMA_BUF_MEMATTR_WC		1	/* write-combining */
+
+struct dvp_dma_buf_memattr {
+	__s32 dmabuf_fd;
+	__u32 memattr;	/* DVP_DMA_BUF_MEMATTR_* */
 };
 
 #endif /* _UAPI_DMABUF_VFIO_PCI_H */

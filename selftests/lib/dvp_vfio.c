@@ -527,6 +527,127 @@ int dvp_revoke_buffer(int device, int dmabuf_fd, uint32_t flags)
 			   DVP_DEVICE_FEATURE_DMA_BUF_REVOKE, &r, sizeof(r));
 }
 
+int dvp_layout_check(const struct vfio_region_dma_range *r, unsigned int n,
+		     uint8_t *map, uint32_t seed)
+{
+	uint64_t at = 0;
+	unsigned int i;
+	uint8_t *tmp;
+	int ret = 0;
+
+	for (i = 0; i < n; at += r[i].length, i++)
+		dvp_fill(map + at, r[i].length, seed, r[i].offset);
+	/* Drain write-combining buffers before looking from the host. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (i = 0; i < n && !ret; i++) {
+		tmp = malloc(r[i].length);
+		if (!tmp)
+			return -ENOMEM;
+		ret = dvp_host_read(r[i].offset, tmp, r[i].length);
+		if (!ret && dvp_verify(tmp, r[i].length, seed, r[i].offset) >= 0)
+			ret = 1;
+		dvp_fill(tmp, r[i].length, seed + 1, r[i].offset);
+		if (!ret)
+			ret = dvp_host_write(r[i].offset, tmp, r[i].length);
+		free(tmp);
+	}
+	for (at = 0, i = 0; i < n && !ret; at += r[i].length, i++)
+		if (dvp_verify(map + at, r[i].length, seed + 1,
+			       r[i].offset) >= 0)
+			ret = 2;
+	return ret;
+}
+
+void *dvp_mmap_aligned(int fd, off_t off, size_t len, size_t align)
+{
+	uint8_t *area, *at;
+
+	area = mmap(NULL, len + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	if (area == MAP_FAILED)
+		return area;
+	at = (uint8_t *)(((uintptr_t)area + align - 1) & ~(align - 1));
+	if (at != area)
+		munmap(area, at - area);
+	munmap(at + len, area + len + align - (at + len));
+	return mmap(at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		    fd, off);
+}
+
+int dvp_load_built_module(const char *rel_path, const char *name)
+{
+	const char *build = getenv("DVP_BUILD");
+	char ko[PATH_MAX];
+
+	if (!build)
+		return -ENOENT;
+	snprintf(ko, sizeof(ko), "%s/%s", build, rel_path);
+	return dvp_load_module(ko, name);
+}
+
+bool dvp_config_y(const char *option)
+{
+	char name[128];
+	const char *v;
+
+	snprintf(name, sizeof(name), "DVP_CONFIG_%s", option);
+	v = getenv(name);
+	return v && !strcmp(v, "y");
+}
+
+int dvp_set_memattr(int device, int dmabuf_fd, uint32_t memattr)
+{
+	struct dvp_dma_buf_memattr m = { .dmabuf_fd = dmabuf_fd,
+					 .memattr = memattr };
+
+	return dvp_feature(device, VFIO_DEVICE_FEATURE_SET |
+			   DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR, &m, sizeof(m));
+}
+
+int dvp_bar_phys(const char *bdf, unsigned int bar, uint64_t *start,
+		 uint64_t *end)
+{
+	char path[PATH_MAX], line[128];
+	unsigned long long s, e, flags;
+	unsigned int i = 0;
+	int ret = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/resource", bdf);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (i++ != bar)
+			continue;
+		if (sscanf(line, "%llx %llx %llx", &s, &e, &flags) == 3 && e) {
+			*start = s;
+			*end = e + 1;
+			ret = 0;
+		}
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+int dvp_pat_count(uint64_t start, uint64_t end, const char *type)
+{
+	FILE *f = fopen("/sys/kernel/debug/x86/pat_memtype_list", "r");
+	unsigned long long s, e;
+	char line[256], t[64];
+	int n = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "PAT: [mem %llx-%llx] %63s", &s, &e, t) == 3 &&
+		    s < end && e > start && !strcmp(t, type))
+			n++;
+	fclose(f);
+	return n;
+}
+
 int dvp_hot_reset(int device, int group)
 {
 	struct vfio_pci_hot_reset *hr;

@@ -7,8 +7,10 @@
 #ifndef DVP_VFIO_H
 #define DVP_VFIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/vfio.h>
 
 #include "dmabuf_vfio_pci.h"
@@ -82,6 +84,35 @@ int dvp_export(int device, unsigned int bar, uint32_t open_flags,
 	       const struct vfio_region_dma_range *ranges, unsigned int nr);
 /* DVP_DEVICE_FEATURE_DMA_BUF_REVOKE of one buffer; 0 or -errno. */
 int dvp_revoke_buffer(int device, int dmabuf_fd, uint32_t flags);
+/*
+ * map is a mapping of a buffer of ranges r[0..n) of the ivshmem BAR. Write
+ * each range's part with the pattern of its BAR offsets and find it in the
+ * host file, then write the host file and read it back through map.
+ * Returns 0, 1 (the host file missed a write), 2 (map missed the host's
+ * write) or -errno.
+ */
+int dvp_layout_check(const struct vfio_region_dma_range *r, unsigned int n,
+		     uint8_t *map, uint32_t seed);
+/*
+ * mmap len bytes of fd from off, shared and writable, at an address
+ * aligned to align (a dma-buf has no get_unmapped_area to ask for one);
+ * munmap(map, len) undoes it. MAP_FAILED on error.
+ */
+void *dvp_mmap_aligned(int fd, off_t off, size_t len, size_t align);
+/* dvp_load_module() of a .ko below this kernel's build ($DVP_BUILD). */
+int dvp_load_built_module(const char *rel_path, const char *name);
+/* Is CONFIG_<option>=y in the guest kernel (vm-run's DVP_CONFIG_*)? */
+bool dvp_config_y(const char *option);
+/* DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR of one buffer; 0 or -errno. */
+int dvp_set_memattr(int device, int dmabuf_fd, uint32_t memattr);
+/* CPU physical [start, end) of a BAR, from sysfs; 0 or -errno. */
+int dvp_bar_phys(const char *bdf, unsigned int bar, uint64_t *start,
+		 uint64_t *end);
+/*
+ * PAT's memtype reservations overlapping [start, end) whose type is type
+ * ("write-combining", "uncached-minus"), from debugfs; or -errno.
+ */
+int dvp_pat_count(uint64_t start, uint64_t end, const char *type);
 /* VFIO_DEVICE_PCI_HOT_RESET through device, with one group fd; 0 or -errno. */
 int dvp_hot_reset(int device, int group);
 /* Touch every page of [p, p + len); returns the minor faults it took. */
