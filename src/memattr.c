@@ -142,6 +142,12 @@ static int dvp_bar_claim_at(struct dvp_device *dvp, u64 offset)
 	    !(pci_resource_flags(pdev, index) & IORESOURCE_MEM) ||
 	    (offset & VFIO_PCI_OFFSET_MASK) >= pci_resource_len(pdev, index))
 		return 0;
+	/*
+	 * Claimed BARs stay claimed until close, which cannot run while the
+	 * caller holds the device fd: no lock (a revoke may hold it long).
+	 */
+	if (READ_ONCE(dvp->core.barmap[index]))
+		return 0;
 	mutex_lock(&dvp->lock);
 	ret = dvp_bar_claim(dvp, index, DVP_MEMATTR_BAR);
 	mutex_unlock(&dvp->lock);
