@@ -34,9 +34,10 @@
  * locks, and take nothing. release runs from the last fput of the buffer,
  * outside every lock here, and takes dvp->lock to leave the list; fput()
  * under dvp->lock only defers that release. mmap takes dvp->lock to see
- * whether the device closed and to claim the BAR (src/memattr.c). reset_prepare/reset_done may run
- * with memory_lock held for write by the resetting task, so nothing here
- * takes memory_lock.
+ * whether the device closed and to claim the BAR (src/memattr.c), as do
+ * read, write and ioeventfd of a BAR not yet claimed.
+ * reset_prepare/reset_done may run with memory_lock held for write by the
+ * resetting task, so nothing here takes memory_lock.
  */
 #include <linux/dma-resv.h>
 #include <linux/fs.h>

@@ -27,8 +27,8 @@
  * The type a claim got is read back from the kernel's own mapping of the
  * BAR, not remembered, so even a claim that escaped the lock (an
  * ioeventfd whose offset another thread changed after we looked) cannot
- * make a WC buffer map UC- unnoticed. WC is only offered on prefetchable BARs
- * (no read side effects, writes may merge) and where PAT exists.
+ * make a WC buffer map UC- unnoticed. WC is only offered on prefetchable
+ * BARs (no read side effects, writes may merge) and where PAT exists.
  */
 #include <linux/dma-buf.h>
 #include <linux/io.h>
