@@ -36,16 +36,7 @@ static double now(void)
 
 static long pagetables_kb(void)
 {
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "PageTables: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
+	return dvp_proc_kb("/proc/meminfo", "PageTables");
 }
 
 static void measure(const char *what, int fd, off_t off, size_t len)

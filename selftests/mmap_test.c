@@ -160,16 +160,7 @@ TEST_F(mm, whole_bar_range)
 
 static long vm_pte_kb(void)
 {
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPTE: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
+	return dvp_proc_kb("/proc/self/status", "VmPTE");
 }
 
 /*

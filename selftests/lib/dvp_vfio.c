@@ -585,6 +585,21 @@ int dvp_load_built_module(const char *rel_path, const char *name)
 	return dvp_load_module(ko, name);
 }
 
+long dvp_proc_kb(const char *path, const char *key)
+{
+	char line[256], fmt[80];
+	long kb = -1;
+	FILE *f = fopen(path, "r");
+
+	snprintf(fmt, sizeof(fmt), "%s: %%ld kB", key);
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, fmt, &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 bool dvp_config_y(const char *option)
 {
 	char name[128];

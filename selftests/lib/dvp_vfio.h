@@ -101,6 +101,8 @@ int dvp_layout_check(const struct vfio_region_dma_range *r, unsigned int n,
 void *dvp_mmap_aligned(int fd, off_t off, size_t len, size_t align);
 /* dvp_load_module() of a .ko below this kernel's build ($DVP_BUILD). */
 int dvp_load_built_module(const char *rel_path, const char *name);
+/* The "key: N kB" line of a /proc file such as /proc/meminfo; or -1. */
+long dvp_proc_kb(const char *path, const char *key);
 /* Is CONFIG_<option>=y in the guest kernel (vm-run's DVP_CONFIG_*)? */
 bool dvp_config_y(const char *option);
 /* DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR of one buffer; 0 or -errno. */
