@@ -88,6 +88,19 @@ static int pat_of(const struct phys_range *bar, const char *type)
 	return dvp_pat_count(bar->start, bar->end, type);
 }
 
+/*
+ * End the device session (closing the device leaves nothing reserved for
+ * the BAR, of either type) and start a new one.
+ */
+static void new_session(struct __test_metadata *_metadata,
+			struct dvp_vfio *v, const struct phys_range *bar)
+{
+	dvp_vfio_close(v);
+	ASSERT_EQ(0, pat_of(bar, "uncached-minus"));
+	ASSERT_EQ(0, pat_of(bar, "write-combining"));
+	ASSERT_EQ(0, dvp_vfio_open_id(v, IVSHMEM_VENDOR, IVSHMEM_DEVICE));
+}
+
 static int export_at(struct dvp_vfio *v, uint64_t off, uint64_t len)
 {
 	struct vfio_region_dma_range r = { off, len };
@@ -261,10 +274,7 @@ TEST_F(ma, device_fd_use_claims_uncached)
 		ASSERT_LE(0, fd);
 		EXPECT_EQ(-EBUSY, dvp_set_memattr(self->v.device, fd, WC));
 		close(fd);
-		dvp_vfio_close(&self->v);
-		ASSERT_EQ(0, pat_of(&self->phys, "uncached-minus"));
-		ASSERT_EQ(0, dvp_vfio_open_id(&self->v, IVSHMEM_VENDOR,
-					      IVSHMEM_DEVICE));
+		new_session(_metadata, &self->v, &self->phys);
 	}
 }
 
@@ -323,12 +333,8 @@ TEST_F(ma, close_ends_the_session)
 	old = map_touch(fold, PAGE);
 	ASSERT_NE(MAP_FAILED, old);
 	EXPECT_EQ(DVP_TP_CACHE_UC_MINUS, pte_cache(self->tp, old, NULL));
-	dvp_vfio_close(&self->v);
+	new_session(_metadata, &self->v, &self->phys);
 	EXPECT_EQ(-ENOENT, pte_cache(self->tp, old, NULL));
-	EXPECT_EQ(0, pat_of(&self->phys, "uncached-minus"));
-
-	ASSERT_EQ(0, dvp_vfio_open_id(&self->v, IVSHMEM_VENDOR,
-				      IVSHMEM_DEVICE));
 	EXPECT_EQ(-EBADFD, dvp_set_memattr(self->v.device, fold, WC));
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fold, 0));
 	EXPECT_EQ(ENODEV, errno);
@@ -338,12 +344,8 @@ TEST_F(ma, close_ends_the_session)
 	map = map_touch(fd, PAGE);
 	ASSERT_NE(MAP_FAILED, map);
 	EXPECT_EQ(DVP_TP_CACHE_WC, pte_cache(self->tp, map, NULL));
-	dvp_vfio_close(&self->v);
+	new_session(_metadata, &self->v, &self->phys);
 	EXPECT_EQ(-ENOENT, pte_cache(self->tp, map, NULL));
-	EXPECT_EQ(0, pat_of(&self->phys, "write-combining"));
-
-	ASSERT_EQ(0, dvp_vfio_open_id(&self->v, IVSHMEM_VENDOR,
-				      IVSHMEM_DEVICE));
 	munmap(map, PAGE);
 	munmap(old, PAGE);
 	close(fd);
@@ -458,11 +460,7 @@ TEST_F(ma, wc_mmap_races_core_claim)
 		}
 		EXPECT_EQ(0, c.read_ret);
 		close(fd);
-		dvp_vfio_close(&self->v);
-		ASSERT_EQ(0, pat_of(&self->phys, "write-combining"));
-		ASSERT_EQ(0, pat_of(&self->phys, "uncached-minus"));
-		ASSERT_EQ(0, dvp_vfio_open_id(&self->v, IVSHMEM_VENDOR,
-					      IVSHMEM_DEVICE));
+		new_session(_metadata, &self->v, &self->phys);
 	}
 	TH_LOG("%u WC mappings, %u EBUSY", wc, busy);
 }

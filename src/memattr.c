@@ -102,8 +102,8 @@ int dvp_bar_claim(struct dvp_device *dvp, unsigned int bar, u32 memattr)
 		return -ENODEV;
 
 	if (!READ_ONCE(core->barmap[bar])) {
-		bool reserve = memattr == DVP_DMA_BUF_MEMATTR_WC &&
-			       !test_bit(bar, &dvp->wc_reserved);
+		/* Our WC reservation only ever lives alongside a barmap. */
+		bool reserve = memattr == DVP_DMA_BUF_MEMATTR_WC;
 
 		if (reserve) {
 			ret = arch_io_reserve_memtype_wc(pci_resource_start(pdev, bar),
