@@ -17,7 +17,7 @@
 CHECK_LAYOUT(struct vfio_region_dma_range, 16);
 CHECK_LAYOUT(struct vfio_device_feature_dma_buf, 16);
 CHECK_LAYOUT(struct dvp_dma_buf_revoke, 8);
-CHECK_LAYOUT(struct dvp_dma_buf_memattr, 8);
+CHECK_LAYOUT(struct dvp_dma_buf_memattr, 12);
 CHECK_LAYOUT(struct dvp_ti_attach, 8);
 CHECK_LAYOUT(struct dvp_ti_dma, 24);
 CHECK_LAYOUT(struct dvp_ti_stats, 40);
@@ -43,6 +43,7 @@ TEST(private_features_are_out_of_mainlines_range)
 	EXPECT_EQ(4, offsetof(struct dvp_dma_buf_revoke, flags));
 	EXPECT_EQ(0, offsetof(struct dvp_dma_buf_memattr, dmabuf_fd));
 	EXPECT_EQ(4, offsetof(struct dvp_dma_buf_memattr, memattr));
+	EXPECT_EQ(8, offsetof(struct dvp_dma_buf_memattr, flags));
 	/* Matt Evans' mainline proposal uses the same two values. */
 	EXPECT_EQ(0, DVP_DMA_BUF_MEMATTR_NC);
 	EXPECT_EQ(1, DVP_DMA_BUF_MEMATTR_WC);

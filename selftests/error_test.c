@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +84,73 @@ struct aer_error_inj {
 };
 
 #define PCI_ERR_UNC_COMP_TIME	0x00004000	/* non-fatal by default */
+#define PCI_ERR_UNC_MALF_TLP	0x00040000	/* fatal by default */
+#define PCI_COMMAND_MEMORY	0x2
+
+static sigjmp_buf *bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	if (bus_jmp)
+		siglongjmp(*bus_jmp, 1);
+}
+
+/* Read one byte of a mapping: 0, or -EFAULT when it raised SIGBUS. */
+static int try_read(const uint8_t *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	sigjmp_buf jb;
+	int ret = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	bus_jmp = &jb;
+	if (sigsetjmp(jb, 1))
+		ret = -EFAULT;
+	else
+		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
+	bus_jmp = NULL;
+	sigaction(SIGBUS, &old, NULL);
+	return ret;
+}
+
+/* Wait up to 20 s for a kernel log record holding needle. */
+static bool wait_kmsg(int kmsg, const char *needle)
+{
+	char rec[1024];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0) {
+			rec[n] = '\0';
+			if (strstr(rec, needle))
+				return true;
+		}
+		usleep(100000);
+	}
+	return false;
+}
+
+static int inject(const char *bdf, uint32_t uncor_status)
+{
+	struct aer_error_inj inj = { .uncor_status = uncor_status };
+	unsigned int domain, bus, dev, fn;
+	int fd, ret = 0;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &domain, &bus, &dev, &fn) != 4)
+		return -EINVAL;
+	inj.domain = domain;
+	inj.bus = bus;
+	inj.dev = dev;
+	inj.fn = fn;
+	fd = open("/dev/aer_inject", O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, &inj, sizeof(inj)) != sizeof(inj))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
 
 /* Scan the kernel log for up to 20 s until recovery of bdf is done. */
 static void wait_recovery(int kmsg, const char *bdf, int *revoked, int *done)
@@ -149,6 +218,103 @@ TEST(aer_error_revokes_until_recovered)
 	EXPECT_TRUE(done);
 	EXPECT_EQ(1, revoked);
 	EXPECT_LE(1, dvp_touch_pages(map, 2 * PAGE));
+	munmap(map, 2 * PAGE);
+	close(kmsg);
+	close(buf);
+	close(other);
+	dvp_vfio_close(&v);
+}
+
+/*
+ * A recovery that fails (pci-testdev, the slot's other function, has no
+ * driver to vote) never calls resume: the exports stay revoked, but only
+ * until the device is usable again, here a new session.
+ */
+TEST(aer_failed_recovery_ends_with_the_session)
+{
+	char bdf[32], drv[64];
+	struct dvp_vfio v;
+	uint8_t *map;
+	int buf, kmsg;
+
+	if (access("/dev/aer_inject", W_OK))
+		SKIP(return, "this kernel has no aer_inject");
+	ASSERT_EQ(0, dvp_find_bdf(TESTDEV_VENDOR, TESTDEV_DEVICE, bdf,
+				  sizeof(bdf)));
+	ASSERT_EQ(0, dvp_rebind(bdf, ""));
+	ASSERT_EQ(0, dvp_vfio_open_id(&v, E1000E_VENDOR, E1000E_DEVICE));
+	map = export_map(_metadata, v.device, 0, &buf);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(0, try_read(map));
+	kmsg = dvp_kmsg_open();
+	ASSERT_LE(0, kmsg);
+
+	ASSERT_EQ(0, inject(v.bdf, PCI_ERR_UNC_COMP_TIME));
+	EXPECT_TRUE(wait_kmsg(kmsg, "recovery failed"));
+	EXPECT_EQ(-EFAULT, try_read(map));
+	munmap(map, 2 * PAGE);
+	close(buf);
+
+	/* The next session starts clean: its exports work. */
+	dvp_vfio_close(&v);
+	ASSERT_EQ(0, dvp_vfio_open_id(&v, E1000E_VENDOR, E1000E_DEVICE));
+	map = export_map(_metadata, v.device, 0, &buf);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(0, try_read(map));
+	munmap(map, 2 * PAGE);
+	close(buf);
+	close(kmsg);
+	dvp_vfio_close(&v);
+	EXPECT_EQ(0, dvp_rebind(bdf, DVP_DRIVER));
+	EXPECT_EQ(0, dvp_bound_driver(bdf, drv, sizeof(drv)));
+	EXPECT_STREQ(DVP_DRIVER, drv);
+}
+
+/*
+ * A fatal error's recovery resets the link, which clears the device's
+ * BARs and command register behind vfio-pci's back (QEMU's root port
+ * link does not come back in time, so recovery fails here too). A
+ * successful VFIO_DEVICE_RESET ends the error, but its restore brings
+ * back the cleared config space: the exports must stay revoked until the
+ * user's next write of the command register lets the core restore the
+ * BARs.
+ */
+TEST(aer_fatal_error_waits_for_restore)
+{
+	int buf, kmsg, other;
+	struct dvp_vfio v;
+	uint8_t *map;
+	uint16_t cmd;
+	char bdf[32];
+
+	if (access("/dev/aer_inject", W_OK))
+		SKIP(return, "this kernel has no aer_inject");
+	ASSERT_EQ(0, dvp_vfio_open_id(&v, E1000E_VENDOR, E1000E_DEVICE));
+	/* Runtime-active sibling: see aer_error_revokes_until_recovered. */
+	ASSERT_EQ(0, dvp_find_bdf(TESTDEV_VENDOR, TESTDEV_DEVICE, bdf,
+				  sizeof(bdf)));
+	other = ioctl(v.group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	ASSERT_LE(0, other);
+	map = export_map(_metadata, v.device, 0, &buf);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(0, try_read(map));
+	kmsg = dvp_kmsg_open();
+	ASSERT_LE(0, kmsg);
+
+	ASSERT_EQ(0, inject(v.bdf, PCI_ERR_UNC_MALF_TLP));
+	EXPECT_TRUE(wait_kmsg(kmsg, "AER: device recovery"));
+	EXPECT_EQ(-EFAULT, try_read(map));
+	ASSERT_EQ(0, ioctl(v.device, VFIO_DEVICE_RESET));
+	EXPECT_EQ(-EFAULT, try_read(map));
+	/*
+	 * The device's decode is off (what the read shows) while vfio-pci's
+	 * virtual register still says "on"; the core restores the BARs when
+	 * the user enables memory again.
+	 */
+	ASSERT_EQ(0, dvp_cmd_read(&v, &cmd));
+	EXPECT_EQ(0, cmd & PCI_COMMAND_MEMORY);
+	ASSERT_EQ(0, dvp_cmd_write(&v, cmd | PCI_COMMAND_MEMORY));
+	EXPECT_EQ(0, try_read(map));
 	munmap(map, 2 * PAGE);
 	close(kmsg);
 	close(buf);

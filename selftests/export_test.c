@@ -84,11 +84,11 @@ TEST_F(exp, private_features_probe)
 	EXPECT_EQ(0, dvp_feature(self->v.device,
 				 f | DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR,
 				 NULL, 0));
-	EXPECT_EQ(-EINVAL, dvp_feature(self->v.device,
-				       VFIO_DEVICE_FEATURE_PROBE |
-				       VFIO_DEVICE_FEATURE_GET |
-				       DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR,
-				       NULL, 0));
+	EXPECT_EQ(0, dvp_feature(self->v.device,
+				 VFIO_DEVICE_FEATURE_PROBE |
+				 VFIO_DEVICE_FEATURE_GET |
+				 DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR,
+				 NULL, 0));
 	EXPECT_EQ(-ENOTTY, dvp_feature(self->v.device,
 				       f | DVP_DEVICE_FEATURE_DMA_BUF_PAGES,
 				       NULL, 0));

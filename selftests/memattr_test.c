@@ -296,6 +296,12 @@ TEST_F(ma, errnos)
 				       &m, sizeof(m) - 1));
 	EXPECT_EQ(-ENOENT, dvp_set_memattr(self->v.device, fd, 2));
 	EXPECT_EQ(-ENOENT, dvp_set_memattr(self->v.device, fd, UINT32_MAX));
+	m.flags = 1;
+	EXPECT_EQ(-EINVAL, dvp_feature(self->v.device,
+				       VFIO_DEVICE_FEATURE_SET |
+				       DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR,
+				       &m, sizeof(m)));
+	m.flags = 0;
 
 	/* edu's BAR 0 is not prefetchable: no write-combining there. */
 	ASSERT_EQ(0, dvp_vfio_open_id(&edu, EDU_VENDOR, EDU_DEVICE));
@@ -316,6 +322,29 @@ TEST_F(ma, errnos)
 	EXPECT_EQ(0, pat_of(&self->phys, "write-combining"));
 	close(pipefd[0]);
 	close(pipefd[1]);
+	close(fd);
+}
+
+/* GET reads back what SET chose; a refused SET changes nothing. */
+TEST_F(ma, get_reads_back)
+{
+	uint32_t got = UINT32_MAX;
+	int fd;
+
+	fd = export_at(&self->v, 0, PAGE);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, dvp_get_memattr(self->v.device, fd, &got));
+	EXPECT_EQ(NC, got);
+	ASSERT_EQ(0, dvp_set_memattr(self->v.device, fd, WC));
+	EXPECT_EQ(0, dvp_get_memattr(self->v.device, fd, &got));
+	EXPECT_EQ(WC, got);
+	EXPECT_EQ(-ENOENT, dvp_set_memattr(self->v.device, fd, 7));
+	EXPECT_EQ(0, dvp_get_memattr(self->v.device, fd, &got));
+	EXPECT_EQ(WC, got);
+	EXPECT_EQ(-EBADF, dvp_get_memattr(self->v.device, -1, &got));
+	EXPECT_EQ(0, dvp_feature(self->v.device, VFIO_DEVICE_FEATURE_PROBE |
+				 VFIO_DEVICE_FEATURE_GET |
+				 DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR, NULL, 0));
 	close(fd);
 }
 

@@ -2,21 +2,35 @@
 /*
  * dmabuf-vfio-pci: who may reach the BAR through an export, and when.
  *
- * Every change of an export's access goes through dvp_access_update():
- * it computes from the device's state whether BAR access is allowed now
- * and brings every export to that state. Revoking an export marks it
- * revoked, tells its importers (move_notify) and zaps its CPU mappings
- * under the buffer's reservation lock, so a concurrent map or fault either
- * finishes first and is undone, or sees the revoked state.
+ * Every change of an export's access goes through dvp_buf_set_state(),
+ * called by dvp_access_update() (the device's state changed) and by the
+ * permanent revokes (close, revoke of one buffer). Revoking an export marks
+ * it, tells its importers (move_notify), takes down the DMA mappings they
+ * still hold and zaps its CPU mappings, all under the buffer's reservation
+ * lock, so a concurrent map or fault either finishes first and is undone,
+ * or sees the revoked state. Then the revoke waits for the importers'
+ * fences, every revoked buffer against one shared deadline, and says so
+ * when one did not signal.
  *
  * Access is allowed only while the device is open, no access-taking
  * operation is in flight (dvp->blockers), no AER recovery is pending,
- * memory decode is on in the virtual config space, and the device is in D0
- * and not in runtime low power.
+ * memory decode is on both in the virtual config space and in the device
+ * (a fatal error's bus reset clears it without telling anyone), and the
+ * device is in D0 and not in runtime low power.
  * Every path that turns decode off or puts the device down calls
  * dvp_access_block() before it does so and dvp_access_unblock() after,
- * so no export is usable while the hardware may be unreachable. Close
- * revokes for good: closed exports leave the list and are never updated.
+ * so no export is usable while the hardware may be unreachable.
+ *
+ * Lifetime: an export is attached to its device (on dvp->dmabufs, buf->dvp
+ * set) from export until the device closes, the buffer is revoked for good
+ * or it is released, whichever comes first; detached, it holds nothing of
+ * the device, so a buffer kept after close and unbind pins neither the
+ * vfio device nor its reset set. Code that starts from a buffer and not
+ * from the device (release, mmap) takes a device reference under
+ * buf->link_lock while the link is set (dvp_access_get_device()), then
+ * dvp->lock; detach clears the link under both. The revoke never touches
+ * the dma-buf's file, which can be gone while the dma-buf lives: it zaps
+ * through the inode the buffer holds from export on.
  *
  * Lock order, outermost first:
  *
@@ -24,6 +38,7 @@
  *     dvp->lock
  *       dma_resv of one export
  *         i_mmap_rwsem (unmap_mapping_range)
+ *       buf->link_lock (a spinlock: nothing nests inside it)
  *
  *   mmap_lock -> dma_resv            (CPU fault; dma_resv_lockdep() order)
  *   mmap_lock -> dvp->lock           (mmap claims the BAR; a BAR mmap
@@ -31,9 +46,9 @@
  *
  * attach, map, unmap, pin and unpin run under the reservation lock
  * (importers call them so, sometimes from inside move_notify) or without
- * locks, and take nothing. release runs from the last fput of the buffer,
- * outside every lock here, and takes dvp->lock to leave the list; fput()
- * under dvp->lock only defers that release. mmap takes dvp->lock to see
+ * locks, and take nothing. release runs when the dma-buf goes, outside
+ * every lock here, and takes dvp->lock to leave the list if still
+ * attached; fput() under dvp->lock only defers that release. mmap takes dvp->lock to see
  * whether the device closed and to claim the BAR (src/memattr.c), as do
  * read, write and ioeventfd of a BAR not yet claimed.
  * reset_prepare/reset_done may run with memory_lock held for write by the
@@ -66,84 +81,187 @@ void dvp_access_destroy(struct dvp_device *dvp)
  * Mirrors vfio_pci_core's own __vfio_pci_memory_enabled(), which is not
  * exported, plus the states in which the core itself refuses BAR access.
  * vconfig is read without memory_lock: every writer that clears decode
- * blocks access first, so a stale "enabled" is never acted upon.
+ * blocks access first, so a stale "enabled" is never acted upon. The
+ * device's own command register is read too: after a fatal error's bus
+ * reset it is cleared while vconfig still says "on", until the core
+ * restores the BARs at the user's next write of the command register.
  */
 bool dvp_access_allowed(struct dvp_device *dvp)
 {
 	struct vfio_pci_core_device *core = &dvp->core;
 	struct pci_dev *pdev = core->pdev;
+	u16 cmd;
 
 	lockdep_assert_held(&dvp->lock);
 
 	if (!dvp->open || dvp->blockers || dvp->error)
 		return false;
+	/* A bit-field the core writes under memory_lock: a plain read. */
 	if (core->pm_runtime_engaged ||
 	    (__force int)READ_ONCE(pdev->current_state) >=
 	    (__force int)PCI_D3hot)
 		return false;
 	if (pdev->no_command_memory)
 		return true;
-	return READ_ONCE(core->vconfig[PCI_COMMAND]) & PCI_COMMAND_MEMORY;
+	if (!(READ_ONCE(core->vconfig[PCI_COMMAND]) & PCI_COMMAND_MEMORY))
+		return false;
+	return !pci_read_config_word(pdev, PCI_COMMAND, &cmd) &&
+	       (cmd & PCI_COMMAND_MEMORY);
 }
 
-static void dvp_dmabuf_set_revoked(struct dvp_dmabuf *buf, bool revoked)
+/*
+ * Move one attached export to state. Revoking it tells the importers,
+ * takes their DMA mappings down, zaps its CPU mappings and marks it for
+ * the fence wait that follows.
+ */
+static void dvp_buf_set_state(struct dvp_dmabuf *buf,
+			      enum dvp_buf_state state)
 {
 	struct dma_buf *dmabuf = buf->dmabuf;
+	enum dvp_buf_state old;
 
+	lockdep_assert_held(&buf->dvp->lock);
 	dma_resv_lock(dmabuf->resv, NULL);
-	if (buf->revoked == revoked) {
-		dma_resv_unlock(dmabuf->resv);
-		return;
+	old = buf->state;
+	WRITE_ONCE(buf->state, state);
+	if (old == DVP_BUF_LIVE && state != DVP_BUF_LIVE) {
+		dma_buf_move_notify(dmabuf);
+		dvp_export_unmap_importers(buf);
+		unmap_mapping_range(buf->inode->i_mapping, 0, 0, 1);
+		buf->wait_fences = true;
+	} else if (old != DVP_BUF_LIVE && state == DVP_BUF_LIVE) {
+		/* Importers may map again. */
+		dma_buf_move_notify(dmabuf);
 	}
-	buf->revoked = revoked;
-	/* On revoke importers unmap; on restore they may map again. */
-	dma_buf_move_notify(dmabuf);
-	if (revoked)
-		unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
 	dma_resv_unlock(dmabuf->resv);
+	if (old != state)
+		pci_dbg(buf->dvp->core.pdev, "dma-buf %lu %s\n",
+			buf->inode->i_ino,
+			state == DVP_BUF_LIVE ? "restored" : "revoked");
+}
 
-	if (revoked)
-		dma_resv_wait_timeout(dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP,
-				      false, DVP_REVOKE_FENCE_TIMEOUT);
-	pci_dbg(buf->dvp->core.pdev, "dma-buf %lu %s\n",
-		file_inode(dmabuf->file)->i_ino,
-		revoked ? "revoked" : "restored");
+/*
+ * Wait for the fences of every export marked by a revoke, against one
+ * deadline for all. Returns how many did not signal in time; each is
+ * logged, since the importer may still be using the BAR.
+ */
+static unsigned int dvp_wait_fences(struct dvp_device *dvp)
+{
+	unsigned long deadline = jiffies + DVP_REVOKE_FENCE_TIMEOUT;
+	unsigned int timeouts = 0;
+	struct dvp_dmabuf *buf;
+
+	lockdep_assert_held(&dvp->lock);
+	list_for_each_entry(buf, &dvp->dmabufs, node) {
+		long left = max_t(long, (long)(deadline - jiffies), 0);
+
+		if (!buf->wait_fences)
+			continue;
+		buf->wait_fences = false;
+		if (dma_resv_wait_timeout(buf->dmabuf->resv,
+					  DMA_RESV_USAGE_BOOKKEEP, false,
+					  left) > 0)
+			continue;
+		timeouts++;
+		dvp->fence_timeouts++;
+		pci_warn(dvp->core.pdev,
+			 "dma-buf %lu revoked, importer fence still pending after %u ms (%lu so far)\n",
+			 buf->inode->i_ino,
+			 jiffies_to_msecs(DVP_REVOKE_FENCE_TIMEOUT),
+			 dvp->fence_timeouts);
+	}
+	return timeouts;
 }
 
 /* The one revoke function: bring every export to what the device allows. */
 static void dvp_access_update(struct dvp_device *dvp)
 {
-	bool revoked = !dvp_access_allowed(dvp);
+	enum dvp_buf_state state = dvp_access_allowed(dvp) ? DVP_BUF_LIVE :
+							     DVP_BUF_REVOKED;
 	struct dvp_dmabuf *buf;
 
-	list_for_each_entry(buf, &dvp->dmabufs, node) {
-		/* A buffer being released has no users left to revoke. */
-		if (!dvp_get_file_active(buf->dmabuf))
-			continue;
-		dvp_dmabuf_set_revoked(buf, revoked);
-		fput(buf->dmabuf->file);
+	list_for_each_entry(buf, &dvp->dmabufs, node)
+		dvp_buf_set_state(buf, state);
+	dvp_wait_fences(dvp);
+}
+
+/*
+ * Detach a revoked export from its device for good: off the list, so
+ * nothing gives it access again, and no link left to the device.
+ */
+static void dvp_buf_detach(struct dvp_dmabuf *buf)
+{
+	lockdep_assert_held(&buf->dvp->lock);
+	list_del_init(&buf->node);
+	spin_lock(&buf->link_lock);
+	buf->dvp = NULL;
+	spin_unlock(&buf->link_lock);
+}
+
+/* Attach a new export, revoked unless the device allows access now. */
+int dvp_access_attach(struct dvp_device *dvp, struct dvp_dmabuf *buf)
+{
+	int ret = 0;
+
+	mutex_lock(&dvp->lock);
+	if (dvp->open) {
+		buf->state = dvp_access_allowed(dvp) ? DVP_BUF_LIVE :
+						       DVP_BUF_REVOKED;
+		buf->dvp = dvp;
+		list_add_tail(&buf->node, &dvp->dmabufs);
+	} else {
+		ret = -ENODEV;
 	}
+	mutex_unlock(&dvp->lock);
+	return ret;
+}
+
+/*
+ * A reference on the device a buffer is attached to, or NULL once it is
+ * detached. The caller takes dvp->lock and checks the link again.
+ */
+struct dvp_device *dvp_access_get_device(struct dvp_dmabuf *buf)
+{
+	struct dvp_device *dvp;
+
+	spin_lock(&buf->link_lock);
+	dvp = buf->dvp;
+	if (dvp)
+		get_device(&dvp->core.vdev.device);
+	spin_unlock(&buf->link_lock);
+	return dvp;
+}
+
+/* The dma-buf goes: leave the device if still attached. */
+void dvp_access_release(struct dvp_dmabuf *buf)
+{
+	struct dvp_device *dvp = dvp_access_get_device(buf);
+
+	if (!dvp)
+		return;
+	mutex_lock(&dvp->lock);
+	/* Nothing can reach the buffer any more: no revoke needed. */
+	if (buf->dvp)
+		dvp_buf_detach(buf);
+	mutex_unlock(&dvp->lock);
+	vfio_put_device(&dvp->core.vdev);
 }
 
 void dvp_access_open(struct dvp_device *dvp)
 {
 	mutex_lock(&dvp->lock);
 	dvp->open = true;
+	/* A new session starts from a freshly enabled device. */
+	dvp->error = false;
 	mutex_unlock(&dvp->lock);
 }
 
-/* Off the list, so nothing can give the buffer access again; no new mmaps. */
-static void dvp_dmabuf_close(struct dvp_dmabuf *buf)
-{
-	dma_resv_lock(buf->dmabuf->resv, NULL);
-	buf->closed = true;
-	dma_resv_unlock(buf->dmabuf->resv);
-	list_del_init(&buf->node);
-}
-
 /*
- * Close revokes every export for good, before vfio_pci_core tears the
- * device down: the exports outlive the device fd, their access does not.
+ * Close revokes every export for good and detaches it, before
+ * vfio_pci_core tears the device down: the exports outlive the device fd,
+ * their access and their hold on the device do not. Buffers revoked
+ * earlier are waited for again: their importers' work must be done before
+ * the device is reset and handed on.
  */
 void dvp_access_close(struct dvp_device *dvp)
 {
@@ -151,26 +269,31 @@ void dvp_access_close(struct dvp_device *dvp)
 
 	mutex_lock(&dvp->lock);
 	dvp->open = false;
-	dvp_access_update(dvp);
+	list_for_each_entry(buf, &dvp->dmabufs, node) {
+		dvp_buf_set_state(buf, DVP_BUF_CLOSED);
+		buf->wait_fences = true;
+	}
+	dvp_wait_fences(dvp);
 	list_for_each_entry_safe(buf, tmp, &dvp->dmabufs, node)
-		dvp_dmabuf_close(buf);
+		dvp_buf_detach(buf);
 	mutex_unlock(&dvp->lock);
 }
 
 /*
  * Revoke one export for good (the owner reclaiming a buffer it handed
- * out). The caller holds a reference on the dma-buf.
+ * out). The caller holds a reference on the dma-buf. -ETIMEDOUT: revoked,
+ * but an importer's fence had not signalled when the wait gave up.
  */
 int dvp_access_revoke_one(struct dvp_device *dvp, struct dvp_dmabuf *buf)
 {
-	int ret = 0;
+	int ret = -EBADFD;
 
 	mutex_lock(&dvp->lock);
-	if (list_empty(&buf->node)) {
-		ret = -EBADFD;
-	} else {
-		dvp_dmabuf_set_revoked(buf, true);
-		dvp_dmabuf_close(buf);
+	if (buf->dvp == dvp) {
+		dvp_buf_set_state(buf, DVP_BUF_CLOSED);
+		buf->wait_fences = true;
+		ret = dvp_wait_fences(dvp) ? -ETIMEDOUT : 0;
+		dvp_buf_detach(buf);
 	}
 	mutex_unlock(&dvp->lock);
 	return ret;

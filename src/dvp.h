@@ -24,16 +24,29 @@ struct dvp_device {
 	struct vfio_pci_core_device core;
 	/* Protects the fields below and each export's list membership. */
 	struct mutex lock;
-	/* Exports that can still get access back; see dvp_access_close(). */
+	/* Exports attached to this device session; see src/access.c. */
 	struct list_head dmabufs;
 	/* Operations in flight that take BAR access away (resets, ...). */
 	unsigned int blockers;
-	/* Between AER error_detected and a successful recovery. */
+	/* Between AER error_detected and resume, a new session or a reset. */
 	bool error;
 	/* Between open_device and close_device: vconfig is valid. */
 	bool open;
 	/* BARs whose write-combining memory type this session reserved. */
 	unsigned long wc_reserved;
+	/* Revokes whose importer fences did not signal in time. */
+	unsigned long fence_timeouts;
+};
+
+/*
+ * Where an export stands. LIVE and REVOKED exports are attached to their
+ * device (on dvp->dmabufs, buf->dvp set); CLOSED is revoked for good and
+ * detached, and never changes again.
+ */
+enum dvp_buf_state {
+	DVP_BUF_LIVE,
+	DVP_BUF_REVOKED,
+	DVP_BUF_CLOSED,
 };
 
 /* One physically contiguous piece of an export, in export order. */
@@ -45,14 +58,24 @@ struct dvp_range {
 
 struct dvp_dmabuf {
 	struct dma_buf *dmabuf;
-	/* Holds a reference on the vfio device for the buffer's lifetime. */
+	/*
+	 * The buffer's inode (a reference of ours) and address space: the
+	 * dma-buf's file can be freed while the dma-buf lives on (its dentry
+	 * held by an O_PATH open), so the file is never used to revoke.
+	 */
+	struct inode *inode;
+	/* The exporting device, compared but never dereferenced. */
+	const struct dvp_device *owner;
+	/* The device while attached, NULL once detached; see link_lock. */
 	struct dvp_device *dvp;
-	/* In dvp->dmabufs; empty once the device closed (revoked for good). */
+	/* Orders detach against release and mmap, which hold no device. */
+	spinlock_t link_lock;
+	/* In dvp->dmabufs while attached. */
 	struct list_head node;
-	/* Written under dvp->lock and the dma-buf's reservation lock. */
-	bool revoked;
-	/* Revoked for good: no new CPU mappings. dvp->lock and resv. */
-	bool closed;
+	/* Written under dvp->lock and the reservation lock; read under either. */
+	enum dvp_buf_state state;
+	/* Revoked by the update in progress: wait for its fences. dvp->lock. */
+	bool wait_fences;
 	/* For a BAR mmap of the device fd: that fd, kept open by the VMA. */
 	struct file *devfile;
 	unsigned int bar;
@@ -85,16 +108,20 @@ void dvp_access_unblock(struct dvp_device *dvp);
 void dvp_access_refresh(struct dvp_device *dvp);
 void dvp_access_set_error(struct dvp_device *dvp, bool error);
 bool dvp_access_allowed(struct dvp_device *dvp);
+int dvp_access_attach(struct dvp_device *dvp, struct dvp_dmabuf *buf);
 int dvp_access_revoke_one(struct dvp_device *dvp, struct dvp_dmabuf *buf);
+struct dvp_device *dvp_access_get_device(struct dvp_dmabuf *buf);
+void dvp_access_release(struct dvp_dmabuf *buf);
 
 /* export.c */
 int dvp_feature_dma_buf(struct dvp_device *dvp, u32 flags,
 			void __user *arg, size_t argsz);
 int dvp_feature_revoke(struct dvp_device *dvp, u32 flags,
 		       void __user *arg, size_t argsz);
-int dvp_feature_set_payload(u32 flags, void __user *arg, size_t argsz,
-			    void *req, size_t size);
+int dvp_feature_payload(u32 flags, void __user *arg, size_t argsz, u32 ops,
+			void *req, size_t size);
 struct dma_buf *dvp_dmabuf_get(struct dvp_device *dvp, int fd);
+void dvp_export_unmap_importers(struct dvp_dmabuf *buf);
 struct dvp_dmabuf *dvp_export_create(struct dvp_device *dvp, unsigned int bar,
 				     const struct vfio_region_dma_range *ranges,
 				     u32 nr_ranges, u32 open_flags);
@@ -111,7 +138,8 @@ ssize_t dvp_read(struct vfio_device *vdev, char __user *buf, size_t count,
 		 loff_t *ppos);
 ssize_t dvp_write_bar(struct vfio_device *vdev, const char __user *buf,
 		      size_t count, loff_t *ppos);
-long dvp_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg);
+int dvp_ioeventfd_claim(struct dvp_device *dvp,
+			const struct vfio_device_ioeventfd *ev);
 
 /* mmap.c: the one CPU mapping path, for exports and BAR mmaps alike. */
 int dvp_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);
@@ -120,6 +148,7 @@ int dvp_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
 /* triggers.c: the vfio_device_ops that can take BAR access away. */
 ssize_t dvp_write(struct vfio_device *vdev, const char __user *buf,
 		  size_t count, loff_t *ppos);
+long dvp_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg);
 int dvp_device_feature(struct vfio_device *vdev, u32 flags,
 		       void __user *arg, size_t argsz);
 

@@ -18,6 +18,7 @@
 #include <linux/dma-resv.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
+#include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
@@ -35,51 +36,11 @@ MODULE_IMPORT_NS(DMA_BUF);
 
 /* An sg entry's length is an unsigned int; keep segments page-aligned. */
 #define DVP_MAX_SEGMENT		ALIGN_DOWN((u64)UINT_MAX, PAGE_SIZE)
+/* The most sg entries one map of a buffer may need; more gives -E2BIG. */
+#define DVP_MAX_SEGMENTS	(2 * DVP_DMA_BUF_MAX_RANGES)
 
 /* Open flags a dma-buf fd can carry; anything else is refused. */
 #define DVP_OPEN_FLAGS		(O_ACCMODE | O_CLOEXEC | O_NONBLOCK)
-
-static int dvp_dmabuf_attach(struct dma_buf *dmabuf,
-			     struct dma_buf_attachment *attach)
-{
-	struct dvp_dmabuf *buf = dmabuf->priv;
-
-	if (!attach->peer2peer || !dma_buf_attachment_is_dynamic(attach))
-		return -EOPNOTSUPP;
-	if (READ_ONCE(buf->revoked))
-		return -ENODEV;
-	return 0;
-}
-
-/*
- * With CONFIG_DMABUF_MOVE_NOTIFY=n the dma-buf core pins a dynamic
- * exporter around every mapping, so pin must succeed for maps to work; an
- * importer that pins explicitly then looks the same and only
- * move_notify tells it to let go. With move_notify enabled, pin is refused
- * so that every mapping stays revocable.
- */
-static int dvp_dmabuf_pin(struct dma_buf_attachment *attach)
-{
-	struct dvp_dmabuf *buf = attach->dmabuf->priv;
-
-	dma_resv_assert_held(attach->dmabuf->resv);
-	if (IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
-		return -EOPNOTSUPP;
-	return buf->revoked ? -ENODEV : 0;
-}
-
-static void dvp_dmabuf_unpin(struct dma_buf_attachment *attach)
-{
-}
-
-static unsigned int dvp_nr_segments(const struct dvp_dmabuf *buf)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < buf->nr_ranges; i++)
-		n += DIV_ROUND_UP(buf->ranges[i].len, DVP_MAX_SEGMENT);
-	return n;
-}
 
 static void dvp_unmap_segments(struct device *dev, struct sg_table *sgt,
 			       unsigned int count, enum dma_data_direction dir)
@@ -92,27 +53,112 @@ static void dvp_unmap_segments(struct device *dev, struct sg_table *sgt,
 				   dir, DMA_ATTR_SKIP_CPU_SYNC);
 }
 
-static struct sg_table *dvp_dmabuf_map(struct dma_buf_attachment *attach,
-				       enum dma_data_direction dir)
+/*
+ * The exporter's view of one attachment: the mappings it handed out, so
+ * a revoke can take them down itself, and the pins, to tell the dma-buf
+ * core's own pin around a map from an importer's explicit one. Under the
+ * reservation lock.
+ */
+struct dvp_attachment {
+	struct list_head maps;
+	unsigned int pins;
+};
+
+struct dvp_map {
+	struct sg_table sgt;
+	struct list_head node;
+	enum dma_data_direction dir;
+	/* A revoke unmapped it already; the importer's unmap only frees. */
+	bool torn_down;
+};
+
+static int dvp_dmabuf_attach(struct dma_buf *dmabuf,
+			     struct dma_buf_attachment *attach)
+{
+	struct dvp_dmabuf *buf = dmabuf->priv;
+	struct dvp_attachment *a;
+
+	if (!attach->peer2peer || !dma_buf_attachment_is_dynamic(attach))
+		return -EOPNOTSUPP;
+	if (READ_ONCE(buf->state) != DVP_BUF_LIVE)
+		return -ENODEV;
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&a->maps);
+	attach->priv = a;
+	return 0;
+}
+
+static void dvp_dmabuf_detach(struct dma_buf *dmabuf,
+			      struct dma_buf_attachment *attach)
+{
+	struct dvp_attachment *a = attach->priv;
+	struct dvp_map *map, *tmp;
+
+	/* An importer that detaches still mapped: off the list, unreachable. */
+	list_for_each_entry_safe(map, tmp, &a->maps, node) {
+		if (!map->torn_down)
+			dvp_unmap_segments(attach->dev, &map->sgt,
+					   map->sgt.nents, map->dir);
+		sg_free_table(&map->sgt);
+		kfree(map);
+	}
+	kfree(a);
+}
+
+/*
+ * Pinning is refused: a pinned importer ignores move_notify and would keep
+ * the BAR through reset and close. With CONFIG_DMABUF_MOVE_NOTIFY=n the
+ * dma-buf core pins a dynamic exporter itself right before every map, so
+ * pin must succeed there when the attachment has neither a pin nor a
+ * mapping; an importer's explicit pin looks the same, but then makes its
+ * own map's pin, and with it the map, fail. So there, one mapping per
+ * attachment at a time, and never one while pinned.
+ */
+static int dvp_dmabuf_pin(struct dma_buf_attachment *attach)
 {
 	struct dvp_dmabuf *buf = attach->dmabuf->priv;
-	struct scatterlist *sg;
-	struct sg_table *sgt;
+	struct dvp_attachment *a = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+		return -EOPNOTSUPP;
+	if (buf->state != DVP_BUF_LIVE)
+		return -ENODEV;
+	if (a->pins || !list_empty(&a->maps))
+		return -EOPNOTSUPP;
+	a->pins++;
+	return 0;
+}
+
+static void dvp_dmabuf_unpin(struct dma_buf_attachment *attach)
+{
+	struct dvp_attachment *a = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (!WARN_ON(!a->pins))
+		a->pins--;
+}
+
+static u64 dvp_nr_segments(const struct dvp_dmabuf *buf)
+{
+	u64 n = 0;
+	u32 i;
+
+	for (i = 0; i < buf->nr_ranges; i++)
+		n += DIV_ROUND_UP(buf->ranges[i].len, DVP_MAX_SEGMENT);
+	return n;
+}
+
+static int dvp_map_segments(struct dma_buf_attachment *attach,
+			    struct dvp_map *map)
+{
+	struct dvp_dmabuf *buf = attach->dmabuf->priv;
+	struct scatterlist *sg = map->sgt.sgl;
 	unsigned int i, done = 0;
 	int ret;
 
-	dma_resv_assert_held(attach->dmabuf->resv);
-	if (buf->revoked)
-		return ERR_PTR(-ENODEV);
-
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
-	if (!sgt)
-		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, dvp_nr_segments(buf), GFP_KERNEL);
-	if (ret)
-		goto err_free;
-
-	sg = sgt->sgl;
 	for (i = 0; i < buf->nr_ranges; i++) {
 		const struct dvp_range *r = &buf->ranges[i];
 		u64 off, len;
@@ -122,10 +168,13 @@ static struct sg_table *dvp_dmabuf_map(struct dma_buf_attachment *attach,
 
 			len = min_t(u64, r->len - off, DVP_MAX_SEGMENT);
 			addr = dma_map_resource(attach->dev, r->phys + off, len,
-						dir, DMA_ATTR_SKIP_CPU_SYNC);
+						map->dir, DMA_ATTR_SKIP_CPU_SYNC);
 			ret = dma_mapping_error(attach->dev, addr);
-			if (ret)
-				goto err_unmap;
+			if (ret) {
+				dvp_unmap_segments(attach->dev, &map->sgt,
+						   done, map->dir);
+				return ret;
+			}
 			/* No struct page: importers use the DMA address only. */
 			sg_set_page(sg, NULL, len, 0);
 			sg_dma_address(sg) = addr;
@@ -134,41 +183,101 @@ static struct sg_table *dvp_dmabuf_map(struct dma_buf_attachment *attach,
 			done++;
 		}
 	}
-	return sgt;
+	return 0;
+}
 
-err_unmap:
-	dvp_unmap_segments(attach->dev, sgt, done, dir);
-	sg_free_table(sgt);
+static struct sg_table *dvp_dmabuf_map(struct dma_buf_attachment *attach,
+				       enum dma_data_direction dir)
+{
+	struct dvp_dmabuf *buf = attach->dmabuf->priv;
+	struct dvp_attachment *a = attach->priv;
+	struct dvp_map *map;
+	int ret;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (buf->state != DVP_BUF_LIVE)
+		return ERR_PTR(-ENODEV);
+
+	map = kzalloc(sizeof(*map), GFP_KERNEL);
+	if (!map)
+		return ERR_PTR(-ENOMEM);
+	map->dir = dir;
+	ret = sg_alloc_table(&map->sgt, dvp_nr_segments(buf), GFP_KERNEL);
+	if (ret)
+		goto err_free;
+	ret = dvp_map_segments(attach, map);
+	if (ret)
+		goto err_table;
+	list_add_tail(&map->node, &a->maps);
+	return &map->sgt;
+
+err_table:
+	sg_free_table(&map->sgt);
 err_free:
-	kfree(sgt);
+	kfree(map);
 	return ERR_PTR(ret);
 }
 
 static void dvp_dmabuf_unmap(struct dma_buf_attachment *attach,
 			     struct sg_table *sgt, enum dma_data_direction dir)
 {
-	dvp_unmap_segments(attach->dev, sgt, sgt->nents, dir);
+	struct dvp_map *map = container_of(sgt, struct dvp_map, sgt);
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (!map->torn_down)
+		dvp_unmap_segments(attach->dev, sgt, sgt->nents, dir);
+	list_del(&map->node);
 	sg_free_table(sgt);
-	kfree(sgt);
+	kfree(map);
+}
+
+/*
+ * On revoke, after move_notify: take down every DMA mapping an importer
+ * still holds, so one that ignores move_notify faults in its IOMMU instead
+ * of reaching the BAR. The IOTLB is flushed here rather than whenever a
+ * lazy IOMMU domain would. Without an IOMMU a DMA address is the bus
+ * address and nothing can be taken back (Documentation/design.rst).
+ */
+void dvp_export_unmap_importers(struct dvp_dmabuf *buf)
+{
+	struct dma_buf_attachment *attach;
+	struct dvp_map *map;
+
+	dma_resv_assert_held(buf->dmabuf->resv);
+	list_for_each_entry(attach, &buf->dmabuf->attachments, node) {
+		struct dvp_attachment *a = attach->priv;
+		struct iommu_domain *domain;
+		bool unmapped = false;
+
+		list_for_each_entry(map, &a->maps, node) {
+			if (map->torn_down)
+				continue;
+			dvp_unmap_segments(attach->dev, &map->sgt,
+					   map->sgt.nents, map->dir);
+			map->torn_down = true;
+			unmapped = true;
+		}
+		domain = unmapped ? iommu_get_domain_for_dev(attach->dev) : NULL;
+		if (domain)
+			iommu_flush_iotlb_all(domain);
+	}
 }
 
 static void dvp_dmabuf_release(struct dma_buf *dmabuf)
 {
 	struct dvp_dmabuf *buf = dmabuf->priv;
-	struct dvp_device *dvp = buf->dvp;
 
-	mutex_lock(&dvp->lock);
-	list_del_init(&buf->node);
-	mutex_unlock(&dvp->lock);
+	dvp_access_release(buf);
 	/* A BAR mmap of the device fd kept that fd open, as vfio-pci does. */
 	if (buf->devfile)
 		fput(buf->devfile);
-	vfio_put_device(&dvp->core.vdev);
-	kfree(buf);
+	iput(buf->inode);
+	kvfree(buf);
 }
 
 static const struct dma_buf_ops dvp_dmabuf_ops = {
 	.attach		= dvp_dmabuf_attach,
+	.detach		= dvp_dmabuf_detach,
 	.pin		= dvp_dmabuf_pin,
 	.unpin		= dvp_dmabuf_unpin,
 	.map_dma_buf	= dvp_dmabuf_map,
@@ -252,39 +361,46 @@ struct dvp_dmabuf *dvp_export_create(struct dvp_device *dvp, unsigned int bar,
 	struct dvp_dmabuf *buf;
 	int ret;
 
-	buf = kzalloc(struct_size(buf, ranges, nr_ranges), GFP_KERNEL);
+	buf = kvzalloc(struct_size(buf, ranges, nr_ranges), GFP_KERNEL);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	buf->nr_ranges = nr_ranges;
 	buf->bar = bar;
 	buf->memattr = DVP_DMA_BUF_MEMATTR_NC;
+	buf->owner = dvp;
+	spin_lock_init(&buf->link_lock);
 	INIT_LIST_HEAD(&buf->node);
 	ret = dvp_resolve_ranges(dvp, bar, ranges, buf);
 	if (ret)
 		goto out_buf;
+	/* Overlapping ranges of a huge BAR: bound what one map allocates. */
+	if (dvp_nr_segments(buf) > DVP_MAX_SEGMENTS) {
+		ret = -E2BIG;
+		goto out_buf;
+	}
 
 	exp_info.ops = &dvp_dmabuf_ops;
 	exp_info.size = buf->size;
 	exp_info.flags = open_flags;
 	exp_info.priv = buf;
-	buf->dvp = dvp;
-	get_device(&dvp->core.vdev.device);
 	buf->dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(buf->dmabuf)) {
 		ret = PTR_ERR(buf->dmabuf);
-		vfio_put_device(&dvp->core.vdev);
 		goto out_buf;
 	}
+	buf->inode = file_inode(buf->dmabuf->file);
+	ihold(buf->inode);
 
 	/* From here on dma_buf_put() frees buf through release. */
-	mutex_lock(&dvp->lock);
-	buf->revoked = !dvp_access_allowed(dvp);
-	list_add_tail(&buf->node, &dvp->dmabufs);
-	mutex_unlock(&dvp->lock);
+	ret = dvp_access_attach(dvp, buf);
+	if (ret) {
+		dma_buf_put(buf->dmabuf);
+		return ERR_PTR(ret);
+	}
 	return buf;
 
 out_buf:
-	kfree(buf);
+	kvfree(buf);
 	return ERR_PTR(ret);
 }
 
@@ -324,15 +440,14 @@ int dvp_feature_dma_buf(struct dvp_device *dvp, u32 flags,
 }
 
 /*
- * The start of every private SET feature that names a buffer: check the
- * flags and size, copy the fixed-size payload. 1 when there is work, 0 for
- * PROBE, or -errno.
+ * The start of every private feature that names a buffer: check the
+ * flags against ops (GET, SET) and the size, copy the fixed-size payload.
+ * 1 when there is work, 0 for PROBE, or -errno.
  */
-int dvp_feature_set_payload(u32 flags, void __user *arg, size_t argsz,
-			    void *req, size_t size)
+int dvp_feature_payload(u32 flags, void __user *arg, size_t argsz, u32 ops,
+			void *req, size_t size)
 {
-	int ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET,
-				     size);
+	int ret = vfio_check_feature(flags, argsz, ops, size);
 
 	if (ret != 1)
 		return ret;
@@ -351,7 +466,7 @@ struct dma_buf *dvp_dmabuf_get(struct dvp_device *dvp, int fd)
 	buf = dmabuf->priv;
 	if (dmabuf->ops != &dvp_dmabuf_ops)
 		ret = -EINVAL;
-	else if (buf->dvp != dvp)
+	else if (buf->owner != dvp)
 		ret = -ENODEV;
 	else
 		return dmabuf;
@@ -366,7 +481,8 @@ int dvp_feature_revoke(struct dvp_device *dvp, u32 flags,
 	struct dma_buf *dmabuf;
 	int ret;
 
-	ret = dvp_feature_set_payload(flags, arg, argsz, &req, sizeof(req));
+	ret = dvp_feature_payload(flags, arg, argsz, VFIO_DEVICE_FEATURE_SET,
+				  &req, sizeof(req));
 	if (ret != 1)
 		return ret;
 	if (req.flags)

@@ -17,6 +17,41 @@
 #include "dvp_compat.h"
 #include "dvp.h"
 
+/* vfio-pci's own opt-ins, with its names and meaning. */
+static bool enable_sriov;
+module_param(enable_sriov, bool, 0644);
+MODULE_PARM_DESC(enable_sriov, "Let userspace create VFs of a bound PF (sriov_numvfs), as vfio-pci's enable_sriov.");
+
+static bool disable_denylist;
+module_param(disable_denylist, bool, 0444);
+MODULE_PARM_DESC(disable_denylist, "Bind devices on vfio-pci's denylist (known errata that untrusted users can exploit), as vfio-pci's disable_denylist.");
+
+/* vfio-pci's denylist: devices whose errata make user access unsafe. */
+static bool dvp_denylisted(struct pci_dev *pdev)
+{
+	if (pdev->vendor != PCI_VENDOR_ID_INTEL)
+		return false;
+	switch (pdev->device) {
+	case PCI_DEVICE_ID_INTEL_QAT_C3XXX:
+	case PCI_DEVICE_ID_INTEL_QAT_C3XXX_VF:
+	case PCI_DEVICE_ID_INTEL_QAT_C62X:
+	case PCI_DEVICE_ID_INTEL_QAT_C62X_VF:
+	case PCI_DEVICE_ID_INTEL_QAT_DH895XCC:
+	case PCI_DEVICE_ID_INTEL_QAT_DH895XCC_VF:
+	case PCI_DEVICE_ID_INTEL_DSA_SPR0:
+	case PCI_DEVICE_ID_INTEL_IAX_SPR0:
+		break;
+	default:
+		return false;
+	}
+	if (disable_denylist) {
+		pci_warn(pdev, "on vfio-pci's denylist, bound because disable_denylist is set\n");
+		return false;
+	}
+	pci_warn(pdev, "on vfio-pci's denylist, not bound (module parameter disable_denylist overrides)\n");
+	return true;
+}
+
 static int dvp_init_dev(struct vfio_device *vdev)
 {
 	dvp_access_init(dvp_from_vdev(vdev));
@@ -73,6 +108,8 @@ static int dvp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	struct dvp_device *dvp;
 	int ret;
 
+	if (dvp_denylisted(pdev))
+		return -EINVAL;
 	dvp = vfio_alloc_device(dvp_device, core.vdev, &pdev->dev, &dvp_ops);
 	if (IS_ERR(dvp))
 		return PTR_ERR(dvp);
@@ -97,6 +134,8 @@ static void dvp_remove(struct pci_dev *pdev)
 
 static int dvp_sriov_configure(struct pci_dev *pdev, int nr_virtfn)
 {
+	if (!enable_sriov)
+		return -ENOENT;
 	return vfio_pci_core_sriov_configure(&dvp_from_pdev(pdev)->core,
 					     nr_virtfn);
 }

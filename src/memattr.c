@@ -44,11 +44,31 @@
 #include "dvp_compat.h"
 #include "dvp.h"
 
+#ifdef CONFIG_X86_PAT
+/*
+ * The kernel's own ioremap() of an MSI-X table or PBA inside a WC-reserved
+ * BAR would inherit WC, and mask-then-read would no longer be ordered.
+ */
+static bool dvp_bar_has_msix(struct pci_dev *pdev, unsigned int bar)
+{
+	u32 table, pba;
+
+	if (!pdev->msix_cap ||
+	    pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE,
+				  &table) ||
+	    pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_PBA, &pba))
+		return !!pdev->msix_cap;
+	return (table & PCI_MSIX_TABLE_BIR) == bar ||
+	       (pba & PCI_MSIX_PBA_BIR) == bar;
+}
+#endif
+
 static bool dvp_bar_wc_capable(struct pci_dev *pdev, unsigned int bar)
 {
 #ifdef CONFIG_X86_PAT
 	return pat_enabled() &&
-	       (pci_resource_flags(pdev, bar) & IORESOURCE_PREFETCH);
+	       (pci_resource_flags(pdev, bar) & IORESOURCE_PREFETCH) &&
+	       !dvp_bar_has_msix(pdev, bar);
 #else
 	return false;
 #endif
@@ -130,17 +150,21 @@ int dvp_bar_claim(struct dvp_device *dvp, unsigned int bar, u32 memattr)
  * The core's read()/write() and ioeventfd claim a BAR on first use without
  * a lock of ours; claim memory BARs here first, uncached unless a WC
  * buffer claimed them, so that every claim is serialised under dvp->lock.
+ * Only an access of count bytes at offset that the core would go on to
+ * make claims: a refused request changes nothing.
  */
-static int dvp_bar_claim_at(struct dvp_device *dvp, u64 offset)
+static int dvp_bar_claim_at(struct dvp_device *dvp, u64 offset, u64 count)
 {
 	u64 index = VFIO_PCI_OFFSET_TO_INDEX(offset);
+	u64 pos = offset & VFIO_PCI_OFFSET_MASK;
 	struct pci_dev *pdev = dvp->core.pdev;
 	int ret;
 
-	/* What the core refuses before its claim is left to the core. */
-	if (index >= VFIO_PCI_ROM_REGION_INDEX ||
+	if (index >= VFIO_PCI_ROM_REGION_INDEX || !count ||
 	    !(pci_resource_flags(pdev, index) & IORESOURCE_MEM) ||
-	    (offset & VFIO_PCI_OFFSET_MASK) >= pci_resource_len(pdev, index))
+	    !pci_resource_start(pdev, index) ||
+	    pos >= pci_resource_len(pdev, index) ||
+	    count > pci_resource_len(pdev, index) - pos)
 		return 0;
 	/*
 	 * Claimed BARs stay claimed until close, which cannot run while the
@@ -154,10 +178,11 @@ static int dvp_bar_claim_at(struct dvp_device *dvp, u64 offset)
 	return ret < 0 ? ret : 0;
 }
 
+/* read() and write() clip count to the BAR's end: one byte must fit. */
 ssize_t dvp_read(struct vfio_device *vdev, char __user *buf, size_t count,
 		 loff_t *ppos)
 {
-	int ret = dvp_bar_claim_at(dvp_from_vdev(vdev), *ppos);
+	int ret = dvp_bar_claim_at(dvp_from_vdev(vdev), *ppos, !!count);
 
 	return ret ? ret : vfio_pci_core_read(vdev, buf, count, ppos);
 }
@@ -165,24 +190,29 @@ ssize_t dvp_read(struct vfio_device *vdev, char __user *buf, size_t count,
 ssize_t dvp_write_bar(struct vfio_device *vdev, const char __user *buf,
 		      size_t count, loff_t *ppos)
 {
-	int ret = dvp_bar_claim_at(dvp_from_vdev(vdev), *ppos);
+	int ret = dvp_bar_claim_at(dvp_from_vdev(vdev), *ppos, !!count);
 
 	return ret ? ret : vfio_pci_core_write(vdev, buf, count, ppos);
 }
 
-long dvp_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg)
+/* An ioeventfd the core would accept, as far as its checks go. */
+int dvp_ioeventfd_claim(struct dvp_device *dvp,
+			const struct vfio_device_ioeventfd *ev)
 {
-	struct vfio_device_ioeventfd ev;
-	int ret;
+	struct vfio_pci_core_device *core = &dvp->core;
+	u32 size = ev->flags & VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
+	u64 pos = ev->offset & VFIO_PCI_OFFSET_MASK;
 
-	if (cmd == VFIO_DEVICE_IOEVENTFD &&
-	    !copy_from_user(&ev, (void __user *)arg, sizeof(ev)) &&
-	    ev.argsz >= sizeof(ev)) {
-		ret = dvp_bar_claim_at(dvp_from_vdev(vdev), ev.offset);
-		if (ret)
-			return ret;
-	}
-	return vfio_pci_core_ioctl(vdev, cmd, arg);
+	if (ev->argsz < sizeof(*ev) ||
+	    (ev->flags & ~VFIO_DEVICE_IOEVENTFD_SIZE_MASK) ||
+	    hweight32(size) != 1 || ev->fd < -1)
+		return 0;
+	/* The core refuses ioeventfds over the MSI-X table. */
+	if (VFIO_PCI_OFFSET_TO_INDEX(ev->offset) == core->msix_bar &&
+	    pos + size > core->msix_offset &&
+	    pos < core->msix_offset + core->msix_size)
+		return 0;
+	return dvp_bar_claim_at(dvp, ev->offset, size);
 }
 
 /* After vfio_pci_core unmapped the BARs at close. */
@@ -206,7 +236,7 @@ static int dvp_memattr_check(struct dvp_device *dvp, struct dvp_dmabuf *buf,
 	if (memattr != DVP_DMA_BUF_MEMATTR_NC &&
 	    memattr != DVP_DMA_BUF_MEMATTR_WC)
 		return -ENOENT;
-	if (buf->closed)
+	if (buf->state == DVP_BUF_CLOSED)
 		return -EBADFD;
 	if (memattr == DVP_DMA_BUF_MEMATTR_WC &&
 	    !dvp_bar_wc_capable(core->pdev, buf->bar))
@@ -218,6 +248,7 @@ static int dvp_memattr_check(struct dvp_device *dvp, struct dvp_dmabuf *buf,
 	return 0;
 }
 
+/* SET: the attribute of a buffer's future mmaps; GET: read it back. */
 int dvp_feature_memattr(struct dvp_device *dvp, u32 flags,
 			void __user *arg, size_t argsz)
 {
@@ -226,20 +257,32 @@ int dvp_feature_memattr(struct dvp_device *dvp, u32 flags,
 	struct dvp_dmabuf *buf;
 	int ret;
 
-	ret = dvp_feature_set_payload(flags, arg, argsz, &req, sizeof(req));
+	ret = dvp_feature_payload(flags, arg, argsz, VFIO_DEVICE_FEATURE_SET |
+				  VFIO_DEVICE_FEATURE_GET, &req, sizeof(req));
 	if (ret != 1)
 		return ret;
+	if (req.flags)
+		return -EINVAL;
 
 	dmabuf = dvp_dmabuf_get(dvp, req.dmabuf_fd);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
 	buf = dmabuf->priv;
 
+	ret = 0;
 	mutex_lock(&dvp->lock);
-	ret = dvp_memattr_check(dvp, buf, req.memattr);
-	if (!ret)
-		buf->memattr = req.memattr;
+	if (flags & VFIO_DEVICE_FEATURE_GET) {
+		req.memattr = buf->memattr == DVP_MEMATTR_BAR ?
+			      DVP_DMA_BUF_MEMATTR_NC : buf->memattr;
+	} else {
+		ret = dvp_memattr_check(dvp, buf, req.memattr);
+		if (!ret)
+			buf->memattr = req.memattr;
+	}
 	mutex_unlock(&dvp->lock);
 	dma_buf_put(dmabuf);
+	if (!ret && (flags & VFIO_DEVICE_FEATURE_GET) &&
+	    copy_to_user(arg, &req, sizeof(req)))
+		ret = -EFAULT;
 	return ret;
 }

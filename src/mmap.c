@@ -11,8 +11,9 @@
  *
  * The layout is not linear: buffer offset 0 is the start of range 0 and
  * the ranges follow in export order. A fault finds its range by binary
- * search and maps the whole part of that range the VMA covers, so
- * touching every page costs at most one fault per range and VMA. Faults
+ * search and maps the part of that range the VMA covers in an aligned
+ * window around the faulting page, so touching every page costs one fault
+ * per window, range and VMA. Faults
  * check the revoked state under the buffer's reservation lock, the lock
  * revoke zaps under, so no PTE survives a revoke.
  *
@@ -33,6 +34,8 @@
 #include <linux/mm.h>
 #include <linux/pci.h>
 #include <linux/pfn_t.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/vfio.h>
 #include <linux/vfio_pci_core.h>
 
@@ -45,6 +48,12 @@
 #else
 #define DVP_PMD_ORDER	0
 #endif
+
+/*
+ * One fault maps at most this much of a buffer around the faulting page:
+ * touching every page of a range costs one fault per window.
+ */
+#define DVP_FAULT_WINDOW	SZ_4M
 
 /* The range holding buffer offset off; ranges are sorted by start. */
 static const struct dvp_range *dvp_find_range(const struct dvp_dmabuf *buf,
@@ -120,7 +129,7 @@ static vm_fault_t dvp_vm_fault(struct vm_fault *vmf)
 	u64 lo, hi, o;
 
 	dma_resv_lock(buf->dmabuf->resv, NULL);
-	if (buf->revoked)
+	if (buf->state != DVP_BUF_LIVE)
 		goto out;
 	r = dvp_find_range(buf, off);
 	if (WARN_ON_ONCE(!r))
@@ -130,8 +139,13 @@ static vm_fault_t dvp_vm_fault(struct vm_fault *vmf)
 	ret = dvp_insert(vma, r, off);
 	if (ret & VM_FAULT_ERROR)
 		goto out;
-	lo = max(r->start, vma_lo);
-	hi = min(r->start + r->len, vma_hi);
+	/*
+	 * The neighbours in the same aligned window of the range, so a fault
+	 * does bounded work under the reservation lock and mmap_lock.
+	 */
+	lo = max3(r->start, vma_lo, ALIGN_DOWN(off, DVP_FAULT_WINDOW));
+	hi = min3(r->start + r->len, vma_hi,
+		  ALIGN_DOWN(off, DVP_FAULT_WINDOW) + DVP_FAULT_WINDOW);
 	for (o = lo; o < hi; o += PAGE_SIZE) {
 		if (o == off)
 			continue;
@@ -139,7 +153,8 @@ static vm_fault_t dvp_vm_fault(struct vm_fault *vmf)
 		if (dvp_huge_fits(vma, r, o, DVP_PMD_ORDER) &&
 		    !dvp_same_block(vma, o, off, DVP_PMD_ORDER))
 			continue;
-		if (dvp_insert(vma, r, o) & VM_FAULT_ERROR)
+		if ((dvp_insert(vma, r, o) & VM_FAULT_ERROR) ||
+		    fatal_signal_pending(current))
 			break;
 	}
 out:
@@ -161,7 +176,7 @@ static vm_fault_t dvp_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 		return dvp_vm_fault(vmf);
 
 	dma_resv_lock(buf->dmabuf->resv, NULL);
-	if (buf->revoked) {
+	if (buf->state != DVP_BUF_LIVE) {
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
@@ -198,8 +213,8 @@ static const struct vm_operations_struct dvp_vm_ops = {
 int dvp_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	struct dvp_dmabuf *buf = dmabuf->priv;
-	struct dvp_device *dvp = buf->dvp;
 	bool writable = dmabuf->file->f_mode & FMODE_WRITE;
+	struct dvp_device *dvp;
 	int memattr;
 
 	/* A private mapping of MMIO would be a COW PFNMAP: never. */
@@ -208,12 +223,17 @@ int dvp_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	if ((vma->vm_flags & VM_WRITE) && !writable)
 		return -EACCES;
 
+	/* A detached buffer (device closed, revoked for good) maps nothing. */
+	dvp = dvp_access_get_device(buf);
+	if (!dvp)
+		return -ENODEV;
 	mutex_lock(&dvp->lock);
-	if (buf->closed)
+	if (buf->dvp != dvp)
 		memattr = -ENODEV;
 	else
 		memattr = dvp_bar_claim(dvp, buf->bar, buf->memattr);
 	mutex_unlock(&dvp->lock);
+	vfio_put_device(&dvp->core.vdev);
 	if (memattr < 0)
 		return memattr;
 

@@ -54,6 +54,28 @@ ssize_t dvp_write(struct vfio_device *vdev, const char __user *buf,
 	return ret;
 }
 
+/*
+ * ioeventfd may claim a BAR (src/memattr.c); a successful function reset
+ * leaves a device usable that AER recovery left failed.
+ */
+long dvp_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg)
+{
+	struct dvp_device *dvp = dvp_from_vdev(vdev);
+	struct vfio_device_ioeventfd ev;
+	long ret;
+
+	if (cmd == VFIO_DEVICE_IOEVENTFD &&
+	    !copy_from_user(&ev, (void __user *)arg, sizeof(ev))) {
+		ret = dvp_ioeventfd_claim(dvp, &ev);
+		if (ret)
+			return ret;
+	}
+	ret = vfio_pci_core_ioctl(vdev, cmd, arg);
+	if (cmd == VFIO_DEVICE_RESET && !ret)
+		dvp_access_set_error(dvp, false);
+	return ret;
+}
+
 static bool dvp_feature_is_set(u32 flags)
 {
 	return (flags & (VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PROBE)) ==

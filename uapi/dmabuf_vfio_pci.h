@@ -63,9 +63,12 @@ struct vfio_device_feature_dma_buf {
  * DVP_DEVICE_FEATURE_DMA_BUF_REVOKE, SET: revoke one buffer of this
  * device for good, as closing the device would. Its importers get
  * move_notify and its CPU mappings fault with SIGBUS from then on; the fd
- * stays valid. Errors: EBADF (not an fd), EINVAL (not a dma-buf of this
- * driver, or flags not 0), ENODEV (a buffer of another device), EBADFD
- * (already revoked for good).
+ * stays valid, and the buffer no longer holds anything of the device.
+ * Errors: EBADF (not an fd), EINVAL (not a dma-buf of this driver, or
+ * flags not 0), ENODEV (a buffer of another device), EBADFD (already
+ * revoked for good), ETIMEDOUT (revoked for good, but an importer's fence
+ * had not signalled within the revoke's 1 s bound: its work may still
+ * have been reaching the BAR).
  */
 struct dvp_dma_buf_revoke {
 	__s32 dmabuf_fd;
@@ -75,7 +78,8 @@ struct dvp_dma_buf_revoke {
 /*
  * DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR, SET: the CPU memory attribute of
  * this buffer's future mmaps; mappings that exist keep theirs. A new
- * buffer is DVP_DMA_BUF_MEMATTR_NC.
+ * buffer is DVP_DMA_BUF_MEMATTR_NC. GET: memattr returns the buffer's
+ * attribute.
  *
  * x86 gives one physical page one memory type for all its mappings, and
  * vfio-pci maps a whole BAR in the kernel once it is first used in a
@@ -84,9 +88,10 @@ struct dvp_dma_buf_revoke {
  * fixes its memory type until the device is closed: write-combining if
  * that use was the mmap of a buffer set to WC, uncached otherwise. mmap of
  * the device fd takes the BAR's type. Errors: EBADF (not an fd), EINVAL
- * (not a dma-buf of this driver), ENODEV (a buffer of another device),
- * EBADFD (revoked for good), ENOENT (unknown memattr), EOPNOTSUPP (WC on
- * a BAR that is not prefetchable, or without x86 PAT), EBUSY (the BAR
+ * (not a dma-buf of this driver, flags not 0), ENODEV (a buffer of
+ * another device), and for SET: EBADFD (revoked for good), ENOENT
+ * (unknown memattr), EOPNOTSUPP (WC on a BAR that is not prefetchable,
+ * that holds the MSI-X table or PBA, or without x86 PAT), EBUSY (the BAR
  * already has the other type in this session; mmap of such a buffer
  * fails the same way).
  */
@@ -96,6 +101,7 @@ struct dvp_dma_buf_revoke {
 struct dvp_dma_buf_memattr {
 	__s32 dmabuf_fd;
 	__u32 memattr;	/* DVP_DMA_BUF_MEMATTR_* */
+	__u32 flags;	/* must be 0 */
 };
 
 #endif /* _UAPI_DMABUF_VFIO_PCI_H */

@@ -619,6 +619,25 @@ int dvp_set_memattr(int device, int dmabuf_fd, uint32_t memattr)
 			   DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR, &m, sizeof(m));
 }
 
+int dvp_get_memattr(int device, int dmabuf_fd, uint32_t *memattr)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct dvp_dma_buf_memattr m;
+	} arg = {
+		.f.argsz = sizeof(arg),
+		.f.flags = VFIO_DEVICE_FEATURE_GET |
+			   DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR,
+		.m.dmabuf_fd = dmabuf_fd,
+		.m.memattr = UINT32_MAX,
+	};
+
+	if (ioctl(device, VFIO_DEVICE_FEATURE, &arg))
+		return -errno;
+	*memattr = arg.m.memattr;
+	return 0;
+}
+
 int dvp_bar_phys(const char *bdf, unsigned int bar, uint64_t *start,
 		 uint64_t *end)
 {

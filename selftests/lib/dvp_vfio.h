@@ -107,6 +107,8 @@ long dvp_proc_kb(const char *path, const char *key);
 bool dvp_config_y(const char *option);
 /* DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR of one buffer; 0 or -errno. */
 int dvp_set_memattr(int device, int dmabuf_fd, uint32_t memattr);
+/* Its GET: the buffer's attribute into *memattr; 0 or -errno. */
+int dvp_get_memattr(int device, int dmabuf_fd, uint32_t *memattr);
 /* CPU physical [start, end) of a BAR, from sysfs; 0 or -errno. */
 int dvp_bar_phys(const char *bdf, unsigned int bar, uint64_t *start,
 		 uint64_t *end);
