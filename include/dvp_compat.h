@@ -27,22 +27,6 @@
 #endif
 
 /*
- * Take a reference on a dma-buf's file unless it is already being
- * released. 6.7 replaced get_file_rcu() on a file with get_file_active().
- */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
-static inline bool dvp_get_file_active(struct dma_buf *dmabuf)
-{
-	return get_file_active(&dmabuf->file);
-}
-#else
-static inline bool dvp_get_file_active(struct dma_buf *dmabuf)
-{
-	return get_file_rcu(dmabuf->file);
-}
-#endif
-
-/*
  * Request the BAR and map it into core->barmap, as the core does before it
  * lets userspace mmap a BAR. 6.1 keeps that helper static; later kernels
  * export it.
