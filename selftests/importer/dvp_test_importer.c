@@ -10,7 +10,9 @@
  * bytes that arrive there prove peer-to-peer DMA through the mapping.
  *
  * move_notify is counted and drops the mapping, as a real importer must;
- * DMA runs with the reservation lock held, so a revoke waits for it.
+ * DMA runs with the reservation lock held, so a revoke waits for it. A
+ * rogue attachment (DVP_TI_ATTACH_ROGUE) counts move_notify and keeps its
+ * mapping, as a buggy importer would.
  *
  * QEMU's edu facts: 28-bit DMA mask, a 4 KiB internal buffer at 0x40000
  * (QEMU 7.2 aborts on a transfer of the full 4096 bytes), one transfer at a
@@ -96,6 +98,29 @@ static const struct dma_buf_attach_ops ti_no_p2p_ops = {
 	.move_notify = ti_move_notify,
 };
 
+/* A rogue importer hears move_notify and keeps its mapping anyway. */
+static void ti_rogue_move_notify(struct dma_buf_attachment *attach)
+{
+	struct ti_ctx *ctx = attach->importer_priv;
+
+	dma_resv_assert_held(ctx->dmabuf->resv);
+	ctx->stats.move_notify++;
+}
+
+static const struct dma_buf_attach_ops ti_rogue_ops = {
+	.allow_peer2peer = true,
+	.move_notify = ti_rogue_move_notify,
+};
+
+static const struct dma_buf_attach_ops *ti_attach_ops(u32 flags)
+{
+	if (flags & DVP_TI_ATTACH_ROGUE)
+		return &ti_rogue_ops;
+	if (flags & DVP_TI_ATTACH_NO_P2P)
+		return &ti_no_p2p_ops;
+	return &ti_p2p_ops;
+}
+
 static int ti_map_locked(struct ti_ctx *ctx)
 {
 	struct scatterlist *sg;
@@ -103,6 +128,7 @@ static int ti_map_locked(struct ti_ctx *ctx)
 	unsigned int i;
 
 	dma_resv_assert_held(ctx->dmabuf->resv);
+	/* A rogue importer gets here with its old mapping after a revoke. */
 	if (ctx->sgt)
 		return 0;
 	sgt = dma_buf_map_attachment(ctx->attach, DMA_BIDIRECTIONAL);
@@ -267,7 +293,12 @@ static long ti_ioctl_attach(struct ti_ctx *ctx, void __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	if (req.flags & ~(DVP_TI_ATTACH_STATIC | DVP_TI_ATTACH_NO_P2P))
+	if (req.flags & ~(DVP_TI_ATTACH_STATIC | DVP_TI_ATTACH_NO_P2P |
+			  DVP_TI_ATTACH_ROGUE))
+		return -EINVAL;
+	/* A rogue importer is a dynamic P2P one that ignores move_notify. */
+	if ((req.flags & DVP_TI_ATTACH_ROGUE) &&
+	    (req.flags & (DVP_TI_ATTACH_STATIC | DVP_TI_ATTACH_NO_P2P)))
 		return -EINVAL;
 	if (ctx->attach)
 		return -EBUSY;
@@ -287,9 +318,7 @@ static long ti_ioctl_attach(struct ti_ctx *ctx, void __user *arg)
 		attach = dma_buf_attach(dmabuf, dev);
 	else
 		attach = dma_buf_dynamic_attach(dmabuf, dev,
-						req.flags & DVP_TI_ATTACH_NO_P2P ?
-						&ti_no_p2p_ops : &ti_p2p_ops,
-						ctx);
+						ti_attach_ops(req.flags), ctx);
 	put_device(dev);
 	if (IS_ERR(attach)) {
 		dma_buf_put(dmabuf);

@@ -17,6 +17,11 @@
 #define DVP_TI_ATTACH_STATIC	_BITUL(0)
 /* Attach as a dynamic importer that cannot take P2P addresses. */
 #define DVP_TI_ATTACH_NO_P2P	_BITUL(1)
+/*
+ * Attach as a rogue dynamic P2P importer: it counts move_notify but keeps
+ * its mapping, and DMA goes on through that old mapping until detach.
+ */
+#define DVP_TI_ATTACH_ROGUE	_BITUL(2)
 
 struct dvp_ti_attach {
 	__s32 fd;	/* the dma-buf */
