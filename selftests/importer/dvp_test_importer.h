@@ -59,5 +59,12 @@ struct dvp_ti_stats {
 /* dma_buf_pin()/dma_buf_unpin() on the attachment. */
 #define DVP_TI_PIN	_IO('d', 6)
 #define DVP_TI_UNPIN	_IO('d', 7)
+/*
+ * Add one unsignaled write fence of this file to the attached buffer's
+ * reservation object; EBUSY while one is pending. Detach signals it.
+ */
+#define DVP_TI_FENCE_ADD	_IO('d', 8)
+/* Signal the pending fence and drop it; ENOENT when there is none. */
+#define DVP_TI_FENCE_SIGNAL	_IO('d', 9)
 
 #endif /* _UAPI_DVP_TEST_IMPORTER_H */
