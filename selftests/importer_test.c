@@ -566,22 +566,49 @@ TEST_F(cmb, d3hot_through_pm_ctrl_revokes_until_d0)
 }
 
 /*
- * Explicit pins: with CONFIG_DMABUF_MOVE_NOTIFY the exporter refuses them
- * so that every mapping stays revocable; without it the dma-buf core pins
- * around every map, so a pin succeeds (Documentation/uapi.rst).
+ * An importer that pins explicitly never gets a mapping: a pinned mapping
+ * could not be revoked. With CONFIG_DMABUF_MOVE_NOTIFY the exporter
+ * refuses the pin itself. Without it the dma-buf core pins around every
+ * map, so the pin cannot be told apart when it comes and may succeed; the
+ * maps that follow it fail until the unpin.
  */
-TEST_F(imp, explicit_pin_follows_move_notify_config)
+TEST_F(imp, explicit_pin_gets_no_mapping)
 {
-	const char *mn = getenv("DVP_CONFIG_DMABUF_MOVE_NOTIFY");
+	uint8_t host[PAGE];
+	int err;
 
-	ASSERT_NE(NULL, mn);
-	if (!strcmp(mn, "y")) {
-		EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_PIN));
-		EXPECT_EQ(EOPNOTSUPP, errno);
-	} else {
-		EXPECT_EQ(0, ioctl(self->ti, DVP_TI_PIN));
-		EXPECT_EQ(0, ioctl(self->ti, DVP_TI_UNPIN));
+	err = ioctl(self->ti, DVP_TI_PIN) ? errno : 0;
+	if (dvp_config_y("DMABUF_MOVE_NOTIFY")) {
+		EXPECT_EQ(EOPNOTSUPP, err);
+		EXPECT_EQ(0, ioctl(self->ti, DVP_TI_MAP));
+		return;
 	}
+	if (err) {
+		EXPECT_EQ(EOPNOTSUPP, err);
+		return;
+	}
+	dvp_fill(host, PAGE, 0x3a01, self->off[0]);
+	ASSERT_EQ(0, dvp_host_write(self->off[0], host, PAGE));
+	EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_MAP));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-EOPNOTSUPP, dma_page_in(self, 0, 0x3a02));
+	EXPECT_EQ(-1, host_check(self, 0, 0x3a01));
+	EXPECT_EQ(0, stats(self->ti).mapped_size);
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_UNPIN));
+	EXPECT_EQ(0, ioctl(self->ti, DVP_TI_MAP));
+	EXPECT_EQ(0, dma_page_in(self, 0, 0x3a03));
+	EXPECT_EQ(-1, host_check(self, 0, 0x3a03));
+}
+
+/* A pin of an attachment that holds a mapping is refused on every kernel. */
+TEST_F(imp, pin_of_mapped_attachment_refused)
+{
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_MAP));
+	EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_PIN));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(0, stats(self->ti).pinned);
+	EXPECT_EQ(0, dma_page_in(self, 0, 0x3b01));
+	EXPECT_EQ(-1, host_check(self, 0, 0x3b01));
 }
 
 TEST_HARNESS_MAIN
