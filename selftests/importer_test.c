@@ -611,4 +611,56 @@ TEST_F(imp, pin_of_mapped_attachment_refused)
 	EXPECT_EQ(-1, host_check(self, 0, 0x3b01));
 }
 
+/* Bytes of buf that hold the pattern: about 1 in 256 by chance. */
+static size_t pattern_bytes(const uint8_t *buf, size_t len, uint32_t seed,
+			    uint64_t base)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += buf[i] == dvp_pattern(seed, base + i);
+	return n;
+}
+
+/*
+ * An importer that ignores move_notify keeps its sg_table and DMAs through
+ * it after the buffer is revoked for good. The revoke feature leaves the
+ * BAR itself live (decode stays on), so only the exporter taking the
+ * importer's IOMMU mapping away keeps that DMA out: the host file keeps
+ * what was there, and a read brings back none of it.
+ */
+TEST_F(imp, rogue_importer_loses_bar_on_revoke)
+{
+	struct dvp_ti_attach at = {
+		.fd = self->buf, .flags = DVP_TI_ATTACH_ROGUE,
+	};
+	uint8_t host[PAGE], in[PAGE];
+	struct dvp_ti_stats s;
+	int ret;
+
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_DETACH));
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_ATTACH, &at));
+	ASSERT_EQ(0, dma_page_in(self, 0, 0x3c01));
+	ASSERT_EQ(-1, host_check(self, 0, 0x3c01));
+	ASSERT_EQ(0, dvp_revoke_buffer(self->v.device, self->buf, 0));
+	s = stats(self->ti);
+	EXPECT_EQ(1, s.move_notify);
+	EXPECT_EQ(1, s.maps);
+	EXPECT_EQ(2 * PAGE, s.mapped_size);	/* it kept its mapping */
+
+	/* A lazy IOMMU invalidates unmapped IOVAs within 10 ms. */
+	usleep(100 * 1000);
+	ret = dma_page_in(self, 0, 0x3c02);
+	TH_LOG("rogue DMA to the revoked buffer: %d", ret);
+	EXPECT_EQ(-1, host_check(self, 0, 0x3c01));
+
+	dvp_fill(host, PAGE, 0x3c03, self->off[0]);
+	ASSERT_EQ(0, dvp_host_write(self->off[0], host, PAGE));
+	memset(in, 0, sizeof(in));
+	ret = ti_dma(self->ti, 0, in, PAGE, DVP_TI_FROM_BUF);
+	TH_LOG("rogue DMA from the revoked buffer: %d", ret);
+	EXPECT_GT(PAGE / 16, pattern_bytes(in, PAGE, 0x3c03, self->off[0]));
+	EXPECT_EQ(1, stats(self->ti).maps);	/* never mapped again */
+}
+
 TEST_HARNESS_MAIN
