@@ -793,6 +793,51 @@ TEST_F(imp, decode_off_waits_for_all_fences_at_once)
 	close(at.fd);
 }
 
+static long importer_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/" DVP_TI_DRIVER "/refcnt", "r");
+	long n = -1;
+
+	if (f && fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * The test importer's own uAPI: a rogue attachment is a P2P one, detach
+ * signals a pending fence, and no fence outlives the buffer (each holds
+ * a module reference until its release).
+ */
+TEST_F(imp, importer_own_uapi)
+{
+	struct dvp_ti_attach at = {
+		.fd = self->buf,
+		.flags = DVP_TI_ATTACH_ROGUE | DVP_TI_ATTACH_NO_P2P,
+	};
+	long refs = importer_refcnt();
+
+	ASSERT_LT(0, refs);
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_DETACH));
+	EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_ATTACH, &at));
+	EXPECT_EQ(EINVAL, errno);
+	at.flags = 0;
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_ATTACH, &at));
+	EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_FENCE_SIGNAL));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_FENCE_ADD));
+	EXPECT_EQ(refs + 1, importer_refcnt());
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_DETACH));
+	EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_FENCE_SIGNAL));
+	EXPECT_EQ(ENOTCONN, errno);
+	/* Signaled, so a revoke does not wait for it. */
+	EXPECT_EQ(0, dvp_revoke_buffer(self->v.device, self->buf, 0));
+	close(self->buf);
+	self->buf = -1;
+	EXPECT_EQ(refs, importer_refcnt());
+}
+
 /* Close waits for fences of every buffer, even one revoked before it. */
 TEST_F(imp, close_waits_for_fence_of_revoked_buffer)
 {
