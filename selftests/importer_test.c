@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dvp_harness.h"
@@ -566,22 +568,300 @@ TEST_F(cmb, d3hot_through_pm_ctrl_revokes_until_d0)
 }
 
 /*
- * Explicit pins: with CONFIG_DMABUF_MOVE_NOTIFY the exporter refuses them
- * so that every mapping stays revocable; without it the dma-buf core pins
- * around every map, so a pin succeeds (Documentation/uapi.rst).
+ * An importer that pins explicitly never gets a mapping: a pinned mapping
+ * could not be revoked. With CONFIG_DMABUF_MOVE_NOTIFY the exporter
+ * refuses the pin itself. Without it the dma-buf core pins around every
+ * map, so the pin cannot be told apart when it comes and may succeed; the
+ * maps that follow it fail until the unpin.
  */
-TEST_F(imp, explicit_pin_follows_move_notify_config)
+TEST_F(imp, explicit_pin_gets_no_mapping)
 {
-	const char *mn = getenv("DVP_CONFIG_DMABUF_MOVE_NOTIFY");
+	uint8_t host[PAGE];
+	int err;
 
-	ASSERT_NE(NULL, mn);
-	if (!strcmp(mn, "y")) {
-		EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_PIN));
-		EXPECT_EQ(EOPNOTSUPP, errno);
-	} else {
-		EXPECT_EQ(0, ioctl(self->ti, DVP_TI_PIN));
-		EXPECT_EQ(0, ioctl(self->ti, DVP_TI_UNPIN));
+	err = ioctl(self->ti, DVP_TI_PIN) ? errno : 0;
+	if (dvp_config_y("DMABUF_MOVE_NOTIFY")) {
+		EXPECT_EQ(EOPNOTSUPP, err);
+		EXPECT_EQ(0, ioctl(self->ti, DVP_TI_MAP));
+		return;
 	}
+	if (err) {
+		EXPECT_EQ(EOPNOTSUPP, err);
+		return;
+	}
+	dvp_fill(host, PAGE, 0x3a01, self->off[0]);
+	ASSERT_EQ(0, dvp_host_write(self->off[0], host, PAGE));
+	EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_MAP));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-EOPNOTSUPP, dma_page_in(self, 0, 0x3a02));
+	EXPECT_EQ(-1, host_check(self, 0, 0x3a01));
+	EXPECT_EQ(0, stats(self->ti).mapped_size);
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_UNPIN));
+	EXPECT_EQ(0, ioctl(self->ti, DVP_TI_MAP));
+	EXPECT_EQ(0, dma_page_in(self, 0, 0x3a03));
+	EXPECT_EQ(-1, host_check(self, 0, 0x3a03));
+}
+
+/* A pin of an attachment that holds a mapping is refused on every kernel. */
+TEST_F(imp, pin_of_mapped_attachment_refused)
+{
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_MAP));
+	EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_PIN));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(0, stats(self->ti).pinned);
+	EXPECT_EQ(0, dma_page_in(self, 0, 0x3b01));
+	EXPECT_EQ(-1, host_check(self, 0, 0x3b01));
+}
+
+/* Bytes of buf that hold the pattern: about 1 in 256 by chance. */
+static size_t pattern_bytes(const uint8_t *buf, size_t len, uint32_t seed,
+			    uint64_t base)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += buf[i] == dvp_pattern(seed, base + i);
+	return n;
+}
+
+/*
+ * An importer that ignores move_notify keeps its sg_table and DMAs through
+ * it after the buffer is revoked for good. The revoke feature leaves the
+ * BAR itself live (decode stays on), so only the exporter taking the
+ * importer's IOMMU mapping away keeps that DMA out: the host file keeps
+ * what was there, and a read brings back none of it.
+ */
+TEST_F(imp, rogue_importer_loses_bar_on_revoke)
+{
+	struct dvp_ti_attach at = {
+		.fd = self->buf, .flags = DVP_TI_ATTACH_ROGUE,
+	};
+	uint8_t host[PAGE], in[PAGE];
+	struct dvp_ti_stats s;
+	int ret;
+
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_DETACH));
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_ATTACH, &at));
+	ASSERT_EQ(0, dma_page_in(self, 0, 0x3c01));
+	ASSERT_EQ(-1, host_check(self, 0, 0x3c01));
+	ASSERT_EQ(0, dvp_revoke_buffer(self->v.device, self->buf, 0));
+	s = stats(self->ti);
+	EXPECT_EQ(1, s.move_notify);
+	EXPECT_EQ(1, s.maps);
+	EXPECT_EQ(2 * PAGE, s.mapped_size);	/* it kept its mapping */
+
+	/* A lazy IOMMU invalidates unmapped IOVAs within 10 ms. */
+	usleep(100 * 1000);
+	ret = dma_page_in(self, 0, 0x3c02);
+	TH_LOG("rogue DMA to the revoked buffer: %d", ret);
+	EXPECT_EQ(-1, host_check(self, 0, 0x3c01));
+
+	dvp_fill(host, PAGE, 0x3c03, self->off[0]);
+	ASSERT_EQ(0, dvp_host_write(self->off[0], host, PAGE));
+	memset(in, 0, sizeof(in));
+	ret = ti_dma(self->ti, 0, in, PAGE, DVP_TI_FROM_BUF);
+	TH_LOG("rogue DMA from the revoked buffer: %d", ret);
+	EXPECT_GT(PAGE / 16, pattern_bytes(in, PAGE, 0x3c03, self->off[0]));
+	EXPECT_EQ(1, stats(self->ti).maps);	/* never mapped again */
+}
+
+/*
+ * Fences: a revoke notifies every buffer it takes and then waits for the
+ * importers' fences on all of them under one bound of 1 s. A fence still
+ * pending then is logged and the buffers stay revoked; the one-buffer
+ * REVOKE feature returns ETIMEDOUT. Close waits the same way for every
+ * buffer of the device, even one revoked before.
+ */
+#define FENCE_WARNING	"fence still pending"
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+struct signaler {
+	pthread_t thread;
+	int ti;
+	unsigned int delay_ms;
+	int err;
+};
+
+static void *signal_later(void *arg)
+{
+	struct signaler *sig = arg;
+
+	usleep(sig->delay_ms * 1000);
+	sig->err = ioctl(sig->ti, DVP_TI_FENCE_SIGNAL) ? errno : 0;
+	return NULL;
+}
+
+TEST_F(imp, revoke_waits_for_fence)
+{
+	struct signaler sig = { .ti = self->ti, .delay_ms = 300 };
+	struct timespec t0;
+	int kmsg, ret;
+	long ms;
+
+	kmsg = dvp_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_FENCE_ADD));
+	EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_FENCE_ADD));
+	EXPECT_EQ(EBUSY, errno);
+	/* From before the thread starts: the signal comes 300 ms after t0. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, pthread_create(&sig.thread, NULL, signal_later, &sig));
+	ret = dvp_revoke_buffer(self->v.device, self->buf, 0);
+	ms = ms_since(&t0);
+	ASSERT_EQ(0, pthread_join(sig.thread, NULL));
+	TH_LOG("revoke returned %d after %ld ms", ret, ms);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(0, sig.err);
+	EXPECT_LE(250, ms);
+	EXPECT_GT(1000, ms);
+	EXPECT_EQ(0, dvp_kmsg_count(kmsg, FENCE_WARNING));
+	EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_FENCE_SIGNAL));
+	EXPECT_EQ(ENOENT, errno);
+	close(kmsg);
+}
+
+TEST_F(imp, revoke_times_out_on_pending_fence)
+{
+	struct timespec t0;
+	int kmsg, ret;
+	long ms;
+
+	kmsg = dvp_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_FENCE_ADD));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = dvp_revoke_buffer(self->v.device, self->buf, 0);
+	ms = ms_since(&t0);
+	TH_LOG("revoke returned %d after %ld ms", ret, ms);
+	EXPECT_EQ(-ETIMEDOUT, ret);
+	EXPECT_LE(900, ms);
+	EXPECT_GT(10000, ms);
+	EXPECT_EQ(1, dvp_kmsg_count(kmsg, FENCE_WARNING));
+	/* Revoked for good all the same. */
+	EXPECT_EQ(-EBADFD, dvp_revoke_buffer(self->v.device, self->buf, 0));
+	EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_MAP));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(0, ioctl(self->ti, DVP_TI_FENCE_SIGNAL));
+	close(kmsg);
+}
+
+/* Two buffers with a fence each: one bound for both, not one each. */
+TEST_F(imp, decode_off_waits_for_all_fences_at_once)
+{
+	struct vfio_region_dma_range r = { (1 << 20) + 16 * PAGE, PAGE };
+	struct dvp_ti_attach at = { 0 };
+	struct timespec t0;
+	int kmsg, ti2;
+	uint16_t cmd;
+	long ms;
+
+	at.fd = dvp_export(self->v.device, IVSHMEM_BAR, O_RDWR, &r, 1);
+	ASSERT_LE(0, at.fd);
+	ti2 = open(DVP_TI_DEVICE, O_RDWR);
+	ASSERT_LE(0, ti2);
+	ASSERT_EQ(0, ioctl(ti2, DVP_TI_ATTACH, &at));
+	ASSERT_EQ(0, dvp_cmd_read(&self->v, &cmd));
+	ASSERT_TRUE(cmd & MEM_BIT);
+	kmsg = dvp_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_FENCE_ADD));
+	ASSERT_EQ(0, ioctl(ti2, DVP_TI_FENCE_ADD));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_EQ(0, dvp_cmd_write(&self->v, cmd & ~MEM_BIT));
+	ms = ms_since(&t0);
+	TH_LOG("decode off took %ld ms", ms);
+	EXPECT_LE(900, ms);
+	EXPECT_GT(1800, ms);
+	EXPECT_EQ(2, dvp_kmsg_count(kmsg, FENCE_WARNING));
+	EXPECT_EQ(1, stats(self->ti).move_notify);
+	EXPECT_EQ(1, stats(ti2).move_notify);
+	EXPECT_EQ(0, ioctl(self->ti, DVP_TI_FENCE_SIGNAL));
+	EXPECT_EQ(0, ioctl(ti2, DVP_TI_FENCE_SIGNAL));
+	ASSERT_EQ(0, dvp_cmd_write(&self->v, cmd));
+	EXPECT_EQ(0, ioctl(self->ti, DVP_TI_MAP));
+	EXPECT_EQ(0, ioctl(ti2, DVP_TI_MAP));
+	close(kmsg);
+	close(ti2);
+	close(at.fd);
+}
+
+static long importer_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/" DVP_TI_DRIVER "/refcnt", "r");
+	long n = -1;
+
+	if (f && fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * The test importer's own uAPI: a rogue attachment is a P2P one, detach
+ * signals a pending fence, and no fence outlives the buffer (each holds
+ * a module reference until its release).
+ */
+TEST_F(imp, importer_own_uapi)
+{
+	struct dvp_ti_attach at = {
+		.fd = self->buf,
+		.flags = DVP_TI_ATTACH_ROGUE | DVP_TI_ATTACH_NO_P2P,
+	};
+	long refs = importer_refcnt();
+
+	ASSERT_LT(0, refs);
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_DETACH));
+	EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_ATTACH, &at));
+	EXPECT_EQ(EINVAL, errno);
+	at.flags = 0;
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_ATTACH, &at));
+	EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_FENCE_SIGNAL));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_FENCE_ADD));
+	EXPECT_EQ(refs + 1, importer_refcnt());
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_DETACH));
+	EXPECT_EQ(-1, ioctl(self->ti, DVP_TI_FENCE_SIGNAL));
+	EXPECT_EQ(ENOTCONN, errno);
+	/* Signaled, so a revoke does not wait for it. */
+	EXPECT_EQ(0, dvp_revoke_buffer(self->v.device, self->buf, 0));
+	close(self->buf);
+	self->buf = -1;
+	EXPECT_EQ(refs, importer_refcnt());
+}
+
+/* Close waits for fences of every buffer, even one revoked before it. */
+TEST_F(imp, close_waits_for_fence_of_revoked_buffer)
+{
+	struct timespec t0;
+	uint16_t cmd;
+	int kmsg;
+	long ms;
+
+	ASSERT_EQ(0, dvp_cmd_read(&self->v, &cmd));
+	ASSERT_EQ(0, dvp_cmd_write(&self->v, cmd & ~MEM_BIT));
+	ASSERT_EQ(-1, ioctl(self->ti, DVP_TI_MAP));
+	ASSERT_EQ(ENODEV, errno);
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_FENCE_ADD));
+	kmsg = dvp_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	dvp_vfio_close(&self->v);
+	ms = ms_since(&t0);
+	TH_LOG("close took %ld ms", ms);
+	EXPECT_LE(900, ms);
+	EXPECT_GT(10000, ms);
+	EXPECT_EQ(1, dvp_kmsg_count(kmsg, FENCE_WARNING));
+	EXPECT_EQ(0, ioctl(self->ti, DVP_TI_FENCE_SIGNAL));
+	close(kmsg);
 }
 
 TEST_HARNESS_MAIN

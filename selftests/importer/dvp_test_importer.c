@@ -10,7 +10,11 @@
  * bytes that arrive there prove peer-to-peer DMA through the mapping.
  *
  * move_notify is counted and drops the mapping, as a real importer must;
- * DMA runs with the reservation lock held, so a revoke waits for it.
+ * DMA runs with the reservation lock held, so a revoke waits for it. A
+ * rogue attachment (DVP_TI_ATTACH_ROGUE) counts move_notify and keeps its
+ * mapping, as a buggy importer would. A test can also leave a fence of its
+ * own pending on the buffer (DVP_TI_FENCE_ADD) and signal it later, to see
+ * how long the exporter waits for it.
  *
  * QEMU's edu facts: 28-bit DMA mask, a 4 KiB internal buffer at 0x40000
  * (QEMU 7.2 aborts on a transfer of the full 4096 bytes), one transfer at a
@@ -18,6 +22,7 @@
  */
 #include <linux/delay.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/fs.h>
@@ -64,8 +69,83 @@ struct ti_ctx {
 	struct dma_buf *dmabuf;
 	struct dma_buf_attachment *attach;
 	struct sg_table *sgt;	/* under the dma-buf's reservation lock */
+	/* Added by DVP_TI_FENCE_ADD and not yet signaled; our reference. */
+	struct dma_fence *fence;
+	u64 fence_context;
+	u64 fence_seqno;
 	struct dvp_ti_stats stats;
 };
+
+struct ti_fence {
+	struct dma_fence base;	/* first: dma_fence_free() frees the whole */
+	spinlock_t lock;
+};
+
+static const char *ti_fence_driver_name(struct dma_fence *fence)
+{
+	return DVP_TI_DRIVER;
+}
+
+static const char *ti_fence_timeline_name(struct dma_fence *fence)
+{
+	return "test";
+}
+
+/*
+ * The buffer's reservation object may drop the last reference after this
+ * file is gone, so each fence holds the module that owns its ops.
+ */
+static void ti_fence_release(struct dma_fence *fence)
+{
+	dma_fence_free(fence);
+	module_put(THIS_MODULE);
+}
+
+static const struct dma_fence_ops ti_fence_ops = {
+	.get_driver_name = ti_fence_driver_name,
+	.get_timeline_name = ti_fence_timeline_name,
+	.release = ti_fence_release,
+};
+
+static int ti_fence_add(struct ti_ctx *ctx)
+{
+	struct dma_resv *resv = ctx->dmabuf->resv;
+	struct ti_fence *f;
+	int ret;
+
+	if (ctx->fence)
+		return -EBUSY;
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	__module_get(THIS_MODULE);
+	spin_lock_init(&f->lock);
+	dma_fence_init(&f->base, &ti_fence_ops, &f->lock, ctx->fence_context,
+		       ++ctx->fence_seqno);
+
+	dma_resv_lock(resv, NULL);
+	ret = dma_resv_reserve_fences(resv, 1);
+	if (!ret)
+		dma_resv_add_fence(resv, &f->base, DMA_RESV_USAGE_WRITE);
+	dma_resv_unlock(resv);
+	if (ret) {
+		dma_fence_put(&f->base);
+		return ret;
+	}
+	ctx->fence = &f->base;
+	return 0;
+}
+
+/* Without the reservation lock: a waiter for the fence may hold it. */
+static int ti_fence_signal(struct ti_ctx *ctx)
+{
+	if (!ctx->fence)
+		return -ENOENT;
+	dma_fence_signal(ctx->fence);
+	dma_fence_put(ctx->fence);
+	ctx->fence = NULL;
+	return 0;
+}
 
 static void ti_unmap_locked(struct ti_ctx *ctx)
 {
@@ -96,6 +176,29 @@ static const struct dma_buf_attach_ops ti_no_p2p_ops = {
 	.move_notify = ti_move_notify,
 };
 
+/* A rogue importer hears move_notify and keeps its mapping anyway. */
+static void ti_rogue_move_notify(struct dma_buf_attachment *attach)
+{
+	struct ti_ctx *ctx = attach->importer_priv;
+
+	dma_resv_assert_held(ctx->dmabuf->resv);
+	ctx->stats.move_notify++;
+}
+
+static const struct dma_buf_attach_ops ti_rogue_ops = {
+	.allow_peer2peer = true,
+	.move_notify = ti_rogue_move_notify,
+};
+
+static const struct dma_buf_attach_ops *ti_attach_ops(u32 flags)
+{
+	if (flags & DVP_TI_ATTACH_ROGUE)
+		return &ti_rogue_ops;
+	if (flags & DVP_TI_ATTACH_NO_P2P)
+		return &ti_no_p2p_ops;
+	return &ti_p2p_ops;
+}
+
 static int ti_map_locked(struct ti_ctx *ctx)
 {
 	struct scatterlist *sg;
@@ -103,6 +206,7 @@ static int ti_map_locked(struct ti_ctx *ctx)
 	unsigned int i;
 
 	dma_resv_assert_held(ctx->dmabuf->resv);
+	/* A rogue importer gets here with its old mapping after a revoke. */
 	if (ctx->sgt)
 		return 0;
 	sgt = dma_buf_map_attachment(ctx->attach, DMA_BIDIRECTIONAL);
@@ -246,6 +350,7 @@ static void ti_detach(struct ti_ctx *ctx)
 {
 	if (!ctx->attach)
 		return;
+	ti_fence_signal(ctx);
 	dma_resv_lock(ctx->dmabuf->resv, NULL);
 	ti_unmap_locked(ctx);
 	if (ctx->stats.pinned)
@@ -267,7 +372,12 @@ static long ti_ioctl_attach(struct ti_ctx *ctx, void __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	if (req.flags & ~(DVP_TI_ATTACH_STATIC | DVP_TI_ATTACH_NO_P2P))
+	if (req.flags & ~(DVP_TI_ATTACH_STATIC | DVP_TI_ATTACH_NO_P2P |
+			  DVP_TI_ATTACH_ROGUE))
+		return -EINVAL;
+	/* A rogue importer is a dynamic P2P one that ignores move_notify. */
+	if ((req.flags & DVP_TI_ATTACH_ROGUE) &&
+	    (req.flags & (DVP_TI_ATTACH_STATIC | DVP_TI_ATTACH_NO_P2P)))
 		return -EINVAL;
 	if (ctx->attach)
 		return -EBUSY;
@@ -287,9 +397,7 @@ static long ti_ioctl_attach(struct ti_ctx *ctx, void __user *arg)
 		attach = dma_buf_attach(dmabuf, dev);
 	else
 		attach = dma_buf_dynamic_attach(dmabuf, dev,
-						req.flags & DVP_TI_ATTACH_NO_P2P ?
-						&ti_no_p2p_ops : &ti_p2p_ops,
-						ctx);
+						ti_attach_ops(req.flags), ctx);
 	put_device(dev);
 	if (IS_ERR(attach)) {
 		dma_buf_put(dmabuf);
@@ -317,6 +425,10 @@ static long ti_ioctl_locked(struct ti_ctx *ctx, unsigned int cmd,
 		return 0;
 	case DVP_TI_DMA:
 		return ti_ioctl_dma(ctx, arg);
+	case DVP_TI_FENCE_ADD:
+		return ti_fence_add(ctx);
+	case DVP_TI_FENCE_SIGNAL:
+		return ti_fence_signal(ctx);
 	case DVP_TI_STATS: {
 		struct dvp_ti_stats stats;
 
@@ -369,6 +481,7 @@ static int ti_open(struct inode *inode, struct file *file)
 	if (!ctx)
 		return -ENOMEM;
 	mutex_init(&ctx->lock);
+	ctx->fence_context = dma_fence_context_alloc(1);
 	file->private_data = ctx;
 	return 0;
 }

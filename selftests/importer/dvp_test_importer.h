@@ -17,6 +17,11 @@
 #define DVP_TI_ATTACH_STATIC	_BITUL(0)
 /* Attach as a dynamic importer that cannot take P2P addresses. */
 #define DVP_TI_ATTACH_NO_P2P	_BITUL(1)
+/*
+ * Attach as a rogue dynamic P2P importer: it counts move_notify but keeps
+ * its mapping, and DMA goes on through that old mapping until detach.
+ */
+#define DVP_TI_ATTACH_ROGUE	_BITUL(2)
 
 struct dvp_ti_attach {
 	__s32 fd;	/* the dma-buf */
@@ -54,5 +59,12 @@ struct dvp_ti_stats {
 /* dma_buf_pin()/dma_buf_unpin() on the attachment. */
 #define DVP_TI_PIN	_IO('d', 6)
 #define DVP_TI_UNPIN	_IO('d', 7)
+/*
+ * Add one unsignaled write fence of this file to the attached buffer's
+ * reservation object; EBUSY while one is pending. Detach signals it.
+ */
+#define DVP_TI_FENCE_ADD	_IO('d', 8)
+/* Signal the pending fence and drop it; ENOENT when there is none. */
+#define DVP_TI_FENCE_SIGNAL	_IO('d', 9)
 
 #endif /* _UAPI_DVP_TEST_IMPORTER_H */
