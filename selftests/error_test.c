@@ -8,8 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,30 +85,13 @@ struct aer_error_inj {
 #define PCI_ERR_UNC_MALF_TLP	0x00040000	/* fatal by default */
 #define PCI_COMMAND_MEMORY	0x2
 
-static sigjmp_buf *bus_jmp;
-
-static void on_sigbus(int sig)
-{
-	if (bus_jmp)
-		siglongjmp(*bus_jmp, 1);
-}
-
 /* Read one byte of a mapping: 0, or -EFAULT when it raised SIGBUS. */
 static int try_read(const uint8_t *p)
 {
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	sigjmp_buf jb;
-	int ret = 0;
+	uint8_t val;
 
-	sigaction(SIGBUS, &sa, &old);
-	bus_jmp = &jb;
-	if (sigsetjmp(jb, 1))
-		ret = -EFAULT;
-	else
-		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
-	bus_jmp = NULL;
-	sigaction(SIGBUS, &old, NULL);
-	return ret;
+	dvp_catch_sigbus();
+	return dvp_try_read(p, &val);
 }
 
 /* Wait up to 20 s for a kernel log record holding needle. */
@@ -225,6 +206,19 @@ TEST(aer_error_revokes_until_recovered)
 	dvp_vfio_close(&v);
 }
 
+/* Export e1000e's BAR 0, check the mapping works, start reading the log. */
+static uint8_t *export_map_watch(struct __test_metadata *_metadata,
+				 struct dvp_vfio *v, int *buf, int *kmsg)
+{
+	uint8_t *map = export_map(_metadata, v->device, 0, buf);
+
+	*kmsg = dvp_kmsg_open();
+	if (map == MAP_FAILED || *kmsg < 0)
+		return MAP_FAILED;
+	EXPECT_EQ(0, try_read(map));
+	return map;
+}
+
 /*
  * A recovery that fails (pci-testdev, the slot's other function, has no
  * driver to vote) never calls resume: the exports stay revoked, but only
@@ -243,11 +237,8 @@ TEST(aer_failed_recovery_ends_with_the_session)
 				  sizeof(bdf)));
 	ASSERT_EQ(0, dvp_rebind(bdf, ""));
 	ASSERT_EQ(0, dvp_vfio_open_id(&v, E1000E_VENDOR, E1000E_DEVICE));
-	map = export_map(_metadata, v.device, 0, &buf);
+	map = export_map_watch(_metadata, &v, &buf, &kmsg);
 	ASSERT_NE(MAP_FAILED, map);
-	EXPECT_EQ(0, try_read(map));
-	kmsg = dvp_kmsg_open();
-	ASSERT_LE(0, kmsg);
 
 	ASSERT_EQ(0, inject(v.bdf, PCI_ERR_UNC_COMP_TIME));
 	EXPECT_TRUE(wait_kmsg(kmsg, "recovery failed"));
@@ -295,11 +286,8 @@ TEST(aer_fatal_error_waits_for_restore)
 				  sizeof(bdf)));
 	other = ioctl(v.group, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	ASSERT_LE(0, other);
-	map = export_map(_metadata, v.device, 0, &buf);
+	map = export_map_watch(_metadata, &v, &buf, &kmsg);
 	ASSERT_NE(MAP_FAILED, map);
-	EXPECT_EQ(0, try_read(map));
-	kmsg = dvp_kmsg_open();
-	ASSERT_LE(0, kmsg);
 
 	ASSERT_EQ(0, inject(v.bdf, PCI_ERR_UNC_MALF_TLP));
 	EXPECT_TRUE(wait_kmsg(kmsg, "AER: device recovery"));

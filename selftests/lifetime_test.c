@@ -37,50 +37,6 @@
 #define MODULE_REFCNT	"/sys/module/dmabuf_vfio_pci/refcnt"
 #define PCI_DEVICES	"/sys/bus/pci/devices"
 
-static __thread sigjmp_buf *fault_jmp;
-
-static void on_sigbus(int sig)
-{
-	if (fault_jmp)
-		siglongjmp(*fault_jmp, 1);
-	_exit(99);
-}
-
-static void catch_sigbus(void)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus };
-
-	sigaction(SIGBUS, &sa, NULL);
-}
-
-/* Read one byte; -EFAULT if the access raised SIGBUS. */
-static int try_read(const uint8_t *p, uint8_t *val)
-{
-	sigjmp_buf jb;
-
-	fault_jmp = &jb;
-	if (sigsetjmp(jb, 1)) {
-		fault_jmp = NULL;
-		return -EFAULT;
-	}
-	*val = __atomic_load_n(p, __ATOMIC_RELAXED);
-	fault_jmp = NULL;
-	return 0;
-}
-
-static int write_str(const char *path, const char *val)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 /* Module references: each live dma-buf holds one until its release. */
 static long module_refcnt(void)
 {
@@ -141,7 +97,7 @@ FIXTURE_SETUP(stale)
 	cpu_set_t one;
 	int i, fd;
 
-	catch_sigbus();
+	dvp_catch_sigbus();
 	self->buf = -1;
 	self->opath = -1;
 	for (i = 0; i < NFILES; i++)
@@ -258,10 +214,10 @@ TEST_F(stale, revoke_spares_other_files)
 	if (variant->mapped) {
 		/* The buffer's own mapping is still revoked and restored. */
 		ASSERT_EQ(0, dvp_cmd_write(&self->v, self->cmd & ~MEM_BIT));
-		EXPECT_EQ(-EFAULT, try_read(self->map, &val));
-		EXPECT_EQ(-EFAULT, try_read(self->map + PAGE, &val));
+		EXPECT_EQ(-EFAULT, dvp_try_read(self->map, &val));
+		EXPECT_EQ(-EFAULT, dvp_try_read(self->map + PAGE, &val));
 		ASSERT_EQ(0, dvp_cmd_write(&self->v, self->cmd));
-		ASSERT_EQ(0, try_read(self->map, &val));
+		ASSERT_EQ(0, dvp_try_read(self->map, &val));
 		EXPECT_EQ(-1, dvp_verify(self->map, 2 * PAGE, BUF_SEED, 0));
 		/* Now the file goes, as in fd_closed. */
 		munmap(self->map, 2 * PAGE);
@@ -325,7 +281,7 @@ FIXTURE_SETUP(removed)
 	char drv[64];
 	int n;
 
-	catch_sigbus();
+	dvp_catch_sigbus();
 	self->buf = -1;
 	vfio_none(&self->va);
 	vfio_none(&self->vb);
@@ -351,7 +307,7 @@ FIXTURE_TEARDOWN(removed)
 	dvp_vfio_close(&self->va);
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s", self->a);
 	if (access(path, F_OK))
-		EXPECT_EQ(0, write_str("/sys/bus/pci/rescan", "1"));
+		EXPECT_EQ(0, dvp_write_str("/sys/bus/pci/rescan", "1"));
 	EXPECT_EQ(0, dvp_rebind(self->a, DVP_DRIVER));
 	EXPECT_EQ(0, dvp_bound_driver(self->a, drv, sizeof(drv)));
 	EXPECT_STREQ(DVP_DRIVER, drv);
@@ -380,7 +336,7 @@ TEST_F(removed, sibling_hot_reset_after_remove)
 	dvp_vfio_close(&self->va);
 	ASSERT_EQ(0, dvp_rebind(self->a, ""));
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/remove", self->a);
-	ASSERT_EQ(0, write_str(path, "1"));
+	ASSERT_EQ(0, dvp_write_str(path, "1"));
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s", self->a);
 	ASSERT_NE(0, access(path, F_OK));
 
@@ -392,7 +348,7 @@ TEST_F(removed, sibling_hot_reset_after_remove)
 	EXPECT_EQ(0, ret);
 
 	/* The old buffer stays dead. */
-	EXPECT_EQ(-EFAULT, try_read(self->map, &val));
+	EXPECT_EQ(-EFAULT, dvp_try_read(self->map, &val));
 	again = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->buf, 0);
 	EXPECT_EQ(MAP_FAILED, again);
 	if (again != MAP_FAILED)

@@ -25,51 +25,6 @@
 #define PAGE		4096ULL
 #define MEM_BIT		0x2	/* PCI_COMMAND_MEMORY */
 
-static __thread sigjmp_buf *fault_jmp;
-
-static void on_sigbus(int sig)
-{
-	if (fault_jmp)
-		siglongjmp(*fault_jmp, 1);
-	_exit(99);
-}
-
-static void catch_sigbus(void)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus };
-
-	sigaction(SIGBUS, &sa, NULL);
-}
-
-/* Read one byte; -EFAULT if the access raised SIGBUS. */
-static int try_read(const uint8_t *p, uint8_t *val)
-{
-	sigjmp_buf jb;
-
-	fault_jmp = &jb;
-	if (sigsetjmp(jb, 1)) {
-		fault_jmp = NULL;
-		return -EFAULT;
-	}
-	*val = __atomic_load_n(p, __ATOMIC_RELAXED);
-	fault_jmp = NULL;
-	return 0;
-}
-
-static int try_write(uint8_t *p, uint8_t val)
-{
-	sigjmp_buf jb;
-
-	fault_jmp = &jb;
-	if (sigsetjmp(jb, 1)) {
-		fault_jmp = NULL;
-		return -EFAULT;
-	}
-	__atomic_store_n(p, val, __ATOMIC_RELAXED);
-	fault_jmp = NULL;
-	return 0;
-}
-
 FIXTURE(mm) {
 	struct dvp_vfio v;
 	struct vfio_region_info bar;
@@ -77,7 +32,7 @@ FIXTURE(mm) {
 
 FIXTURE_SETUP(mm)
 {
-	catch_sigbus();
+	dvp_catch_sigbus();
 	ASSERT_EQ(0, dvp_vfio_open_id(&self->v, IVSHMEM_VENDOR,
 				      IVSHMEM_DEVICE));
 	ASSERT_EQ(0, dvp_region(&self->v, IVSHMEM_BAR, &self->bar));
@@ -201,9 +156,9 @@ TEST_F(mm, whole_bar_huge_where_possible)
 	/* Huge entries are zapped by a revoke like any other. */
 	ASSERT_EQ(0, dvp_cmd_read(&self->v, &cmd));
 	ASSERT_EQ(0, dvp_cmd_write(&self->v, cmd & ~MEM_BIT));
-	EXPECT_EQ(-EFAULT, try_read(map + len / 2, &val));
+	EXPECT_EQ(-EFAULT, dvp_try_read(map + len / 2, &val));
 	ASSERT_EQ(0, dvp_cmd_write(&self->v, cmd));
-	EXPECT_EQ(0, try_read(map + len / 2, &val));
+	EXPECT_EQ(0, dvp_try_read(map + len / 2, &val));
 	munmap(map, len);
 	close(fd);
 }
@@ -333,7 +288,7 @@ TEST_F(mm, partial_munmap_mprotect_madvise)
 	EXPECT_EQ(0, madvise(map + 2 * PAGE, 2 * PAGE, MADV_NORMAL));
 	EXPECT_EQ(-1, madvise(map, PAGE, MADV_DONTNEED));
 	ASSERT_EQ(0, mprotect(map + 3 * PAGE, PAGE, PROT_READ));
-	EXPECT_EQ(0, try_read(map + 3 * PAGE, &val));
+	EXPECT_EQ(0, dvp_try_read(map + 3 * PAGE, &val));
 	EXPECT_EQ(dvp_pattern(0x700, 3 * PAGE), val);
 	munmap(map, PAGE);
 	munmap(map + 2 * PAGE, 2 * PAGE);
@@ -354,7 +309,7 @@ FIXTURE_SETUP(rev)
 		{ 300 * PAGE, PAGE }, { 200 * PAGE, PAGE },
 	};
 
-	catch_sigbus();
+	dvp_catch_sigbus();
 	ASSERT_EQ(0, dvp_vfio_open_id(&self->v, IVSHMEM_VENDOR,
 				      IVSHMEM_DEVICE));
 	self->fd = dvp_export(self->v.device, IVSHMEM_BAR, O_RDWR, r, 2);
@@ -376,15 +331,15 @@ static void expect_sigbus(struct __test_metadata *_metadata, uint8_t *map)
 {
 	uint8_t val;
 
-	EXPECT_EQ(-EFAULT, try_read(map, &val));
-	EXPECT_EQ(-EFAULT, try_write(map + PAGE, 1));
+	EXPECT_EQ(-EFAULT, dvp_try_read(map, &val));
+	EXPECT_EQ(-EFAULT, dvp_try_write(map + PAGE, 1));
 }
 
 static void expect_access(struct __test_metadata *_metadata, uint8_t *map)
 {
 	uint8_t val;
 
-	ASSERT_EQ(0, try_read(map, &val));
+	ASSERT_EQ(0, dvp_try_read(map, &val));
 	EXPECT_EQ(-1, dvp_verify(map, 2 * PAGE, 0x500, 0));
 }
 
@@ -443,12 +398,12 @@ TEST_F(rev, fork_child_is_revoked_too)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		uint8_t val;
-		int ok = try_read(self->map, &val) == 0 &&
+		int ok = dvp_try_read(self->map, &val) == 0 &&
 			 dvp_verify(self->map, 2 * PAGE, 0x500, 0) == -1;
 
 		if (write(done[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(3);
-		_exit(!ok ? 1 : try_read(self->map, &val) == -EFAULT ? 0 : 2);
+		_exit(!ok ? 1 : dvp_try_read(self->map, &val) == -EFAULT ? 0 : 2);
 	}
 	ASSERT_EQ(1, read(done[0], &c, 1));
 	ASSERT_EQ(0, dvp_cmd_write(&self->v, self->cmd & ~MEM_BIT));
@@ -468,9 +423,9 @@ TEST_F(rev, device_fd_bar_mmap_is_revoked)
 	ASSERT_NE(MAP_FAILED, bar);
 	EXPECT_EQ(-1, dvp_verify(bar + 300 * PAGE, PAGE, 0x500, 0));
 	ASSERT_EQ(0, dvp_cmd_write(&self->v, self->cmd & ~MEM_BIT));
-	EXPECT_EQ(-EFAULT, try_read(bar, &val));
+	EXPECT_EQ(-EFAULT, dvp_try_read(bar, &val));
 	ASSERT_EQ(0, dvp_cmd_write(&self->v, self->cmd));
-	EXPECT_EQ(0, try_read(bar, &val));
+	EXPECT_EQ(0, dvp_try_read(bar, &val));
 	munmap(bar, len);
 }
 
@@ -483,7 +438,7 @@ TEST_F(rev, device_fd_bar_mmap_keeps_device_open)
 	bar = dvp_bar_mmap(&self->v, IVSHMEM_BAR, &len);
 	ASSERT_NE(MAP_FAILED, bar);
 	dvp_vfio_close(&self->v);
-	EXPECT_EQ(0, try_read(bar, &val));
+	EXPECT_EQ(0, dvp_try_read(bar, &val));
 	expect_access(_metadata, self->map);
 	munmap(bar, len);
 	/* Now the device is closed for good. */
@@ -507,7 +462,7 @@ TEST_F(mm, revoke_one_keeps_others_mapped)
 		EXPECT_EQ(1, dvp_touch_pages(map[i], 4 * PAGE));
 	}
 	ASSERT_EQ(0, dvp_revoke_buffer(self->v.device, fd[3], 0));
-	EXPECT_EQ(-EFAULT, try_read(map[3], &val));
+	EXPECT_EQ(-EFAULT, dvp_try_read(map[3], &val));
 	for (i = 0; i < 3; i++)
 		EXPECT_EQ(0, dvp_touch_pages(map[i], 4 * PAGE));
 	for (i = 0; i < 4; i++) {
@@ -526,7 +481,7 @@ TEST(cmb_d3hot_and_flr)
 	uint8_t *map, val;
 	int fd;
 
-	catch_sigbus();
+	dvp_catch_sigbus();
 	ASSERT_EQ(0, dvp_vfio_open_id(&v, NVME_VENDOR, NVME_DEVICE));
 	pm = dvp_find_cap(&v, 0x01);
 	exp = dvp_find_cap(&v, 0x10);
@@ -542,10 +497,10 @@ TEST(cmb_d3hot_and_flr)
 	ASSERT_EQ(0, dvp_cfg_read(&v, pm + 4, &ctrl, 2));
 	ctrl |= 3;
 	ASSERT_EQ(0, dvp_cfg_write(&v, pm + 4, &ctrl, 2));
-	EXPECT_EQ(-EFAULT, try_read(map, &val));
+	EXPECT_EQ(-EFAULT, dvp_try_read(map, &val));
 	ctrl &= ~3;
 	ASSERT_EQ(0, dvp_cfg_write(&v, pm + 4, &ctrl, 2));
-	EXPECT_EQ(0, try_read(map, &val));
+	EXPECT_EQ(0, dvp_try_read(map, &val));
 
 	EXPECT_EQ(0, dvp_touch_pages(map, 2 * PAGE));
 	ASSERT_EQ(0, dvp_cfg_read(&v, exp + 8, &devctl, 2));
@@ -576,7 +531,7 @@ static void *race_reader(void *arg)
 	size_t o = 0;
 
 	while (!__atomic_load_n(&rc->stop, __ATOMIC_RELAXED)) {
-		if (try_read(rc->map + o, &val))
+		if (dvp_try_read(rc->map + o, &val))
 			__atomic_fetch_add(&rc->faulted, 1, __ATOMIC_RELAXED);
 		else if (val != dvp_pattern(0x500, o))
 			__atomic_fetch_add(&rc->bad, 1, __ATOMIC_RELAXED);
@@ -598,7 +553,7 @@ TEST_F(rev, faults_race_with_decode_toggles)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, race_reader, &rc));
 	for (i = 0; i < 100; i++) {
 		ASSERT_EQ(0, dvp_cmd_write(&self->v, self->cmd & ~MEM_BIT));
-		held += try_read(self->map + 17, &val) == 0;
+		held += dvp_try_read(self->map + 17, &val) == 0;
 		ASSERT_EQ(0, dvp_cmd_write(&self->v, self->cmd));
 	}
 	__atomic_store_n(&rc.stop, 1, __ATOMIC_RELAXED);
@@ -634,7 +589,7 @@ TEST_F(rev, faults_race_with_close)
 	pthread_join(t, NULL);
 	TH_LOG("reads: %ld ok, %ld faulted", rc.ok, rc.faulted);
 	EXPECT_EQ(0, rc.bad);
-	EXPECT_EQ(-EFAULT, try_read(self->map, &val));
+	EXPECT_EQ(-EFAULT, dvp_try_read(self->map, &val));
 }
 
 TEST_F(rev, faults_race_with_resets)

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -364,7 +366,7 @@ int dvp_dyndbg_enable(void)
 	return ret;
 }
 
-static int write_str(const char *path, const char *val)
+int dvp_write_str(const char *path, const char *val)
 {
 	ssize_t n;
 	int fd;
@@ -390,17 +392,17 @@ int dvp_rebind(const char *bdf, const char *driver)
 	if (*cur) {
 		snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver/unbind",
 			 bdf);
-		ret = write_str(path, bdf);
+		ret = dvp_write_str(path, bdf);
 		if (ret)
 			return ret;
 	}
 	if (!*driver)
 		return 0;
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver_override", bdf);
-	ret = write_str(path, driver);
+	ret = dvp_write_str(path, driver);
 	if (ret)
 		return ret;
-	ret = write_str("/sys/bus/pci/drivers_probe", bdf);
+	ret = dvp_write_str("/sys/bus/pci/drivers_probe", bdf);
 	if (ret)
 		return ret;
 	ret = dvp_bound_driver(bdf, cur, sizeof(cur));
@@ -716,4 +718,49 @@ long dvp_touch_pages(const void *p, size_t len)
 	for (o = 0; o < len; o += 4096)
 		(void)__atomic_load_n(b + o, __ATOMIC_RELAXED);
 	return dvp_minflt() - before;
+}
+
+/* The jump buffer of this thread's access in progress (a sigjmp_buf). */
+static __thread void *fault_jmp;
+
+static void on_sigbus(int sig)
+{
+	if (fault_jmp)
+		siglongjmp(*(sigjmp_buf *)fault_jmp, 1);
+	_exit(99);
+}
+
+void dvp_catch_sigbus(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+int dvp_try_read(const uint8_t *p, uint8_t *val)
+{
+	sigjmp_buf jb;
+
+	fault_jmp = &jb;
+	if (sigsetjmp(jb, 1)) {
+		fault_jmp = NULL;
+		return -EFAULT;
+	}
+	*val = __atomic_load_n(p, __ATOMIC_RELAXED);
+	fault_jmp = NULL;
+	return 0;
+}
+
+int dvp_try_write(uint8_t *p, uint8_t val)
+{
+	sigjmp_buf jb;
+
+	fault_jmp = &jb;
+	if (sigsetjmp(jb, 1)) {
+		fault_jmp = NULL;
+		return -EFAULT;
+	}
+	__atomic_store_n(p, val, __ATOMIC_RELAXED);
+	fault_jmp = NULL;
+	return 0;
 }

@@ -129,6 +129,18 @@ int dvp_cmd_write(const struct dvp_vfio *v, uint16_t cmd);
 /* Config-space offset of capability id, or 0 when absent. */
 unsigned int dvp_find_cap(const struct dvp_vfio *v, uint8_t id);
 
+/* Write a string to a (sysfs) file; 0 or -errno. */
+int dvp_write_str(const char *path, const char *val);
+
+/*
+ * Accesses that may raise SIGBUS (a revoked mapping): dvp_catch_sigbus()
+ * installs the handler once per process; then each returns 0, or -EFAULT
+ * when the access raised SIGBUS.
+ */
+void dvp_catch_sigbus(void);
+int dvp_try_read(const uint8_t *p, uint8_t *val);
+int dvp_try_write(uint8_t *p, uint8_t val);
+
 /* Read a sysfs attribute of bdf as an unsigned number; 0 or -errno. */
 int dvp_sysfs_ulong(const char *bdf, const char *attr, unsigned long *val);
 
