@@ -278,6 +278,37 @@ TEST_F(ma, device_fd_use_claims_uncached)
 	}
 }
 
+/* A use of the BAR that the core refuses claims nothing. */
+TEST_F(ma, refused_device_fd_uses_claim_nothing)
+{
+	struct vfio_region_info ri;
+	struct vfio_device_ioeventfd ev = {
+		.argsz = sizeof(ev), .data = 0x5a5a5a5a,
+	};
+	uint32_t val;
+	int fd;
+
+	ASSERT_EQ(0, dvp_region(&self->v, IVSHMEM_BAR, &ri));
+	EXPECT_EQ(-1, pread(self->v.device, &val, 4, ri.offset + ri.size));
+	ev.fd = eventfd(0, 0);
+	ASSERT_LE(0, ev.fd);
+	/* Two sizes at once, then one that runs past the BAR's end. */
+	ev.flags = VFIO_DEVICE_IOEVENTFD_32 | VFIO_DEVICE_IOEVENTFD_16;
+	ev.offset = ri.offset + 3 * MIB;
+	EXPECT_EQ(-1, ioctl(self->v.device, VFIO_DEVICE_IOEVENTFD, &ev));
+	EXPECT_EQ(EINVAL, errno);
+	ev.flags = VFIO_DEVICE_IOEVENTFD_64;
+	ev.offset = ri.offset + ri.size - 4;
+	EXPECT_EQ(-1, ioctl(self->v.device, VFIO_DEVICE_IOEVENTFD, &ev));
+	EXPECT_EQ(EINVAL, errno);
+	close(ev.fd);
+	EXPECT_EQ(0, pat_of(&self->phys, "uncached-minus"));
+	fd = export_at(&self->v, 0, PAGE);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, dvp_set_memattr(self->v.device, fd, WC));
+	close(fd);
+}
+
 TEST_F(ma, errnos)
 {
 	struct dvp_dma_buf_memattr m = { .memattr = WC };
