@@ -701,6 +701,54 @@ static void *signal_later(void *arg)
 	return NULL;
 }
 
+struct revoker {
+	pthread_t thread;
+	int device;
+	int buf;
+	int ret;
+};
+
+static void *revoke_now(void *arg)
+{
+	struct revoker *r = arg;
+
+	r->ret = dvp_revoke_buffer(r->device, r->buf, 0);
+	return NULL;
+}
+
+/*
+ * An importer may finish its fenced work through its mapping after
+ * move_notify, while the revoke waits for the fence; the exporter takes
+ * the mapping down only after that (an importer that keeps the mapping
+ * plays one that unmaps lazily).
+ */
+TEST_F(imp, fenced_work_finishes_before_the_mapping_goes)
+{
+	struct dvp_ti_attach at = {
+		.fd = self->buf, .flags = DVP_TI_ATTACH_ROGUE,
+	};
+	struct revoker r = { .device = self->v.device, .buf = self->buf };
+	int i;
+
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_DETACH));
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_ATTACH, &at));
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_MAP));
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_FENCE_ADD));
+	ASSERT_EQ(0, pthread_create(&r.thread, NULL, revoke_now, &r));
+	for (i = 0; i < 500 && !stats(self->ti).move_notify; i++)
+		usleep(1000);
+	EXPECT_EQ(1, stats(self->ti).move_notify);
+	/* The work the fence stands for still lands. */
+	EXPECT_EQ(0, dma_page_in(self, 0, 0x3d01));
+	EXPECT_EQ(-1, host_check(self, 0, 0x3d01));
+	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_FENCE_SIGNAL));
+	ASSERT_EQ(0, pthread_join(r.thread, NULL));
+	EXPECT_EQ(0, r.ret);
+	/* Nothing after it does. */
+	dma_page_in(self, 0, 0x3d02);
+	EXPECT_EQ(-1, host_check(self, 0, 0x3d01));
+}
+
 TEST_F(imp, revoke_waits_for_fence)
 {
 	struct signaler sig = { .ti = self->ti, .delay_ms = 300 };

@@ -301,6 +301,11 @@ TEST_F(ma, refused_device_fd_uses_claim_nothing)
 	ev.offset = ri.offset + ri.size - 4;
 	EXPECT_EQ(-1, ioctl(self->v.device, VFIO_DEVICE_IOEVENTFD, &ev));
 	EXPECT_EQ(EINVAL, errno);
+	/* An offset the core would turn into a negative BAR index. */
+	ev.flags = VFIO_DEVICE_IOEVENTFD_32;
+	ev.offset = (1ULL << 63) | (3 * MIB);
+	EXPECT_EQ(-1, ioctl(self->v.device, VFIO_DEVICE_IOEVENTFD, &ev));
+	EXPECT_EQ(EINVAL, errno);
 	close(ev.fd);
 	EXPECT_EQ(0, pat_of(&self->phys, "uncached-minus"));
 	fd = export_at(&self->v, 0, PAGE);
@@ -324,7 +329,7 @@ TEST_F(ma, errnos)
 	EXPECT_EQ(-EINVAL, dvp_feature(self->v.device,
 				       VFIO_DEVICE_FEATURE_SET |
 				       DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR,
-				       &m, sizeof(m) - 1));
+				       &m, offsetof(typeof(m), flags) - 1));
 	EXPECT_EQ(-ENOENT, dvp_set_memattr(self->v.device, fd, 2));
 	EXPECT_EQ(-ENOENT, dvp_set_memattr(self->v.device, fd, UINT32_MAX));
 	m.flags = 1;
@@ -359,6 +364,7 @@ TEST_F(ma, errnos)
 /* GET reads back what SET chose; a refused SET changes nothing. */
 TEST_F(ma, get_reads_back)
 {
+	struct dvp_dma_buf_memattr m = { 0 };
 	uint32_t got = UINT32_MAX;
 	int fd;
 
@@ -373,6 +379,14 @@ TEST_F(ma, get_reads_back)
 	EXPECT_EQ(0, dvp_get_memattr(self->v.device, fd, &got));
 	EXPECT_EQ(WC, got);
 	EXPECT_EQ(-EBADF, dvp_get_memattr(self->v.device, -1, &got));
+	/* A caller from before flags existed passes 8 bytes. */
+	m.dmabuf_fd = fd;
+	m.memattr = NC;
+	EXPECT_EQ(0, dvp_feature(self->v.device, VFIO_DEVICE_FEATURE_SET |
+				 DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR,
+				 &m, offsetof(typeof(m), flags)));
+	EXPECT_EQ(0, dvp_get_memattr(self->v.device, fd, &got));
+	EXPECT_EQ(NC, got);
 	EXPECT_EQ(0, dvp_feature(self->v.device, VFIO_DEVICE_FEATURE_PROBE |
 				 VFIO_DEVICE_FEATURE_GET |
 				 DVP_DEVICE_FEATURE_DMA_BUF_MEMATTR, NULL, 0));

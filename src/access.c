@@ -5,12 +5,13 @@
  * Every change of an export's access goes through dvp_buf_set_state(),
  * called by dvp_access_update() (the device's state changed) and by the
  * permanent revokes (close, revoke of one buffer). Revoking an export marks
- * it, tells its importers (move_notify), takes down the DMA mappings they
- * still hold and zaps its CPU mappings, all under the buffer's reservation
- * lock, so a concurrent map or fault either finishes first and is undone,
- * or sees the revoked state. Then the revoke waits for the importers'
- * fences, every revoked buffer against one shared deadline, and says so
- * when one did not signal.
+ * it, tells its importers (move_notify) and zaps its CPU mappings under the
+ * buffer's reservation lock, so a concurrent map or fault either finishes
+ * first and is undone, or sees the revoked state. Then the revoke waits for
+ * the importers' fences, every revoked buffer against one shared deadline,
+ * says so when one did not signal, and only then takes down the DMA
+ * mappings importers still hold: their fenced work may use them until it
+ * is done, nothing after.
  *
  * Access is allowed only while the device is open, no access-taking
  * operation is in flight (dvp->blockers), no AER recovery is pending,
@@ -26,19 +27,20 @@
  * or it is released, whichever comes first; detached, it holds nothing of
  * the device, so a buffer kept after close and unbind pins neither the
  * vfio device nor its reset set. Code that starts from a buffer and not
- * from the device (release, mmap) takes a device reference under
- * buf->link_lock while the link is set (dvp_access_get_device()), then
- * dvp->lock; detach clears the link under both. The revoke never touches
+ * from the device (release, mmap) reads the link inside an SRCU read
+ * section (dvp_access_with_device()), takes dvp->lock and looks again; close
+ * waits for those sections after detaching, so the device outlives every
+ * one that saw it attached. The revoke never touches
  * the dma-buf's file, which can be gone while the dma-buf lives: it zaps
  * through the inode the buffer holds from export on.
  *
  * Lock order, outermost first:
  *
+ *   dvp_srcu read section (release, mmap: from a buffer to its device)
  *   memory_lock (vfio_pci_core; held by the caller on some reset paths)
  *     dvp->lock
  *       dma_resv of one export
  *         i_mmap_rwsem (unmap_mapping_range)
- *       buf->link_lock (a spinlock: nothing nests inside it)
  *
  *   mmap_lock -> dma_resv            (CPU fault; dma_resv_lockdep() order)
  *   mmap_lock -> dvp->lock           (mmap claims the BAR; a BAR mmap
@@ -58,9 +60,13 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/srcu.h>
 
 #include "dvp_compat.h"
 #include "dvp.h"
+
+/* Read sections that reach a device through a buffer's link; see above. */
+DEFINE_STATIC_SRCU(dvp_srcu);
 
 /* How long a revoke waits for importers' fences on the buffer. */
 #define DVP_REVOKE_FENCE_TIMEOUT	msecs_to_jiffies(1000)
@@ -105,14 +111,15 @@ bool dvp_access_allowed(struct dvp_device *dvp)
 		return true;
 	if (!(READ_ONCE(core->vconfig[PCI_COMMAND]) & PCI_COMMAND_MEMORY))
 		return false;
+	/* All ones: the device did not answer (link down). */
 	return !pci_read_config_word(pdev, PCI_COMMAND, &cmd) &&
-	       (cmd & PCI_COMMAND_MEMORY);
+	       !PCI_POSSIBLE_ERROR(cmd) && (cmd & PCI_COMMAND_MEMORY);
 }
 
 /*
  * Move one attached export to state. Revoking it tells the importers,
- * takes their DMA mappings down, zaps its CPU mappings and marks it for
- * the fence wait that follows.
+ * zaps its CPU mappings and marks it for dvp_wait_fences(), which takes
+ * the importers' DMA mappings down once their fences are done.
  */
 static void dvp_buf_set_state(struct dvp_dmabuf *buf,
 			      enum dvp_buf_state state)
@@ -126,7 +133,6 @@ static void dvp_buf_set_state(struct dvp_dmabuf *buf,
 	WRITE_ONCE(buf->state, state);
 	if (old == DVP_BUF_LIVE && state != DVP_BUF_LIVE) {
 		dma_buf_move_notify(dmabuf);
-		dvp_export_unmap_importers(buf);
 		unmap_mapping_range(buf->inode->i_mapping, 0, 0, 1);
 		buf->wait_fences = true;
 	} else if (old != DVP_BUF_LIVE && state == DVP_BUF_LIVE) {
@@ -140,27 +146,43 @@ static void dvp_buf_set_state(struct dvp_dmabuf *buf,
 			state == DVP_BUF_LIVE ? "restored" : "revoked");
 }
 
+/* Have the importers' fences on a buffer signalled by the deadline? */
+static bool dvp_fences_done(struct dvp_dmabuf *buf, unsigned long deadline)
+{
+	struct dma_resv *resv = buf->dmabuf->resv;
+	long left = (long)(deadline - jiffies);
+
+	if (left <= 0)
+		return dma_resv_test_signaled(resv, DMA_RESV_USAGE_BOOKKEEP);
+	return dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, false,
+				     left) > 0;
+}
+
 /*
- * Wait for the fences of every export marked by a revoke, against one
- * deadline for all. Returns how many did not signal in time; each is
- * logged, since the importer may still be using the BAR.
+ * Finish the revokes of an update: wait for the fences of every export
+ * marked, against one deadline for all, then take down the DMA mappings
+ * their importers still hold. Returns how many fences did not signal in
+ * time; each is logged, since that importer may still have been using
+ * the BAR until its mapping went.
  */
 static unsigned int dvp_wait_fences(struct dvp_device *dvp)
 {
 	unsigned long deadline = jiffies + DVP_REVOKE_FENCE_TIMEOUT;
 	unsigned int timeouts = 0;
 	struct dvp_dmabuf *buf;
+	bool done;
 
 	lockdep_assert_held(&dvp->lock);
 	list_for_each_entry(buf, &dvp->dmabufs, node) {
-		long left = max_t(long, (long)(deadline - jiffies), 0);
-
 		if (!buf->wait_fences)
 			continue;
 		buf->wait_fences = false;
-		if (dma_resv_wait_timeout(buf->dmabuf->resv,
-					  DMA_RESV_USAGE_BOOKKEEP, false,
-					  left) > 0)
+		done = dvp_fences_done(buf, deadline);
+		dma_resv_lock(buf->dmabuf->resv, NULL);
+		if (buf->state != DVP_BUF_LIVE)
+			dvp_export_unmap_importers(buf);
+		dma_resv_unlock(buf->dmabuf->resv);
+		if (done)
 			continue;
 		timeouts++;
 		dvp->fence_timeouts++;
@@ -193,9 +215,7 @@ static void dvp_buf_detach(struct dvp_dmabuf *buf)
 {
 	lockdep_assert_held(&buf->dvp->lock);
 	list_del_init(&buf->node);
-	spin_lock(&buf->link_lock);
-	buf->dvp = NULL;
-	spin_unlock(&buf->link_lock);
+	WRITE_ONCE(buf->dvp, NULL);
 }
 
 /* Attach a new export, revoked unless the device allows access now. */
@@ -205,9 +225,10 @@ int dvp_access_attach(struct dvp_device *dvp, struct dvp_dmabuf *buf)
 
 	mutex_lock(&dvp->lock);
 	if (dvp->open) {
+		/* Not published yet: no reservation lock needed. */
 		buf->state = dvp_access_allowed(dvp) ? DVP_BUF_LIVE :
 						       DVP_BUF_REVOKED;
-		buf->dvp = dvp;
+		WRITE_ONCE(buf->dvp, dvp);
 		list_add_tail(&buf->node, &dvp->dmabufs);
 	} else {
 		ret = -ENODEV;
@@ -217,34 +238,39 @@ int dvp_access_attach(struct dvp_device *dvp, struct dvp_dmabuf *buf)
 }
 
 /*
- * A reference on the device a buffer is attached to, or NULL once it is
- * detached. The caller takes dvp->lock and checks the link again.
+ * Run fn under the dvp->lock of the device a buffer is attached to; its
+ * result, or -ENODEV once the buffer is detached.
  */
-struct dvp_device *dvp_access_get_device(struct dvp_dmabuf *buf)
+int dvp_access_with_device(struct dvp_dmabuf *buf,
+			   int (*fn)(struct dvp_device *dvp,
+				     struct dvp_dmabuf *buf))
 {
 	struct dvp_device *dvp;
+	int idx, ret = -ENODEV;
 
-	spin_lock(&buf->link_lock);
-	dvp = buf->dvp;
-	if (dvp)
-		get_device(&dvp->core.vdev.device);
-	spin_unlock(&buf->link_lock);
-	return dvp;
+	idx = srcu_read_lock(&dvp_srcu);
+	dvp = READ_ONCE(buf->dvp);
+	if (dvp) {
+		mutex_lock(&dvp->lock);
+		if (buf->dvp == dvp)
+			ret = fn(dvp, buf);
+		mutex_unlock(&dvp->lock);
+	}
+	srcu_read_unlock(&dvp_srcu, idx);
+	return ret;
+}
+
+/* Nothing can reach a buffer being released: no revoke needed. */
+static int dvp_buf_release(struct dvp_device *dvp, struct dvp_dmabuf *buf)
+{
+	dvp_buf_detach(buf);
+	return 0;
 }
 
 /* The dma-buf goes: leave the device if still attached. */
 void dvp_access_release(struct dvp_dmabuf *buf)
 {
-	struct dvp_device *dvp = dvp_access_get_device(buf);
-
-	if (!dvp)
-		return;
-	mutex_lock(&dvp->lock);
-	/* Nothing can reach the buffer any more: no revoke needed. */
-	if (buf->dvp)
-		dvp_buf_detach(buf);
-	mutex_unlock(&dvp->lock);
-	vfio_put_device(&dvp->core.vdev);
+	dvp_access_with_device(buf, dvp_buf_release);
 }
 
 void dvp_access_open(struct dvp_device *dvp)
@@ -277,6 +303,8 @@ void dvp_access_close(struct dvp_device *dvp)
 	list_for_each_entry_safe(buf, tmp, &dvp->dmabufs, node)
 		dvp_buf_detach(buf);
 	mutex_unlock(&dvp->lock);
+	/* No release or mmap still holds the device through a buffer. */
+	synchronize_srcu(&dvp_srcu);
 }
 
 /*

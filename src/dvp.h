@@ -66,10 +66,11 @@ struct dvp_dmabuf {
 	struct inode *inode;
 	/* The exporting device, compared but never dereferenced. */
 	const struct dvp_device *owner;
-	/* The device while attached, NULL once detached; see link_lock. */
+	/*
+	 * The device while attached, NULL once detached: written under
+	 * dvp->lock, read under it or in dvp_srcu (src/access.c).
+	 */
 	struct dvp_device *dvp;
-	/* Orders detach against release and mmap, which hold no device. */
-	spinlock_t link_lock;
 	/* In dvp->dmabufs while attached. */
 	struct list_head node;
 	/* Written under dvp->lock and the reservation lock; read under either. */
@@ -110,7 +111,9 @@ void dvp_access_set_error(struct dvp_device *dvp, bool error);
 bool dvp_access_allowed(struct dvp_device *dvp);
 int dvp_access_attach(struct dvp_device *dvp, struct dvp_dmabuf *buf);
 int dvp_access_revoke_one(struct dvp_device *dvp, struct dvp_dmabuf *buf);
-struct dvp_device *dvp_access_get_device(struct dvp_dmabuf *buf);
+int dvp_access_with_device(struct dvp_dmabuf *buf,
+			   int (*fn)(struct dvp_device *dvp,
+				     struct dvp_dmabuf *buf));
 void dvp_access_release(struct dvp_dmabuf *buf);
 
 /* export.c */
@@ -119,7 +122,7 @@ int dvp_feature_dma_buf(struct dvp_device *dvp, u32 flags,
 int dvp_feature_revoke(struct dvp_device *dvp, u32 flags,
 		       void __user *arg, size_t argsz);
 int dvp_feature_payload(u32 flags, void __user *arg, size_t argsz, u32 ops,
-			void *req, size_t size);
+			void *req, size_t minsz, size_t size);
 struct dma_buf *dvp_dmabuf_get(struct dvp_device *dvp, int fd);
 void dvp_export_unmap_importers(struct dvp_dmabuf *buf);
 struct dvp_dmabuf *dvp_export_create(struct dvp_device *dvp, unsigned int bar,

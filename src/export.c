@@ -232,11 +232,12 @@ static void dvp_dmabuf_unmap(struct dma_buf_attachment *attach,
 }
 
 /*
- * On revoke, after move_notify: take down every DMA mapping an importer
- * still holds, so one that ignores move_notify faults in its IOMMU instead
- * of reaching the BAR. The IOTLB is flushed here rather than whenever a
- * lazy IOMMU domain would. Without an IOMMU a DMA address is the bus
- * address and nothing can be taken back (Documentation/design.rst).
+ * On revoke, once the importers' fences are done (or the wait gave up):
+ * take down every DMA mapping an importer still holds, so one that
+ * ignores move_notify faults in its IOMMU instead of reaching the BAR.
+ * The IOTLB is flushed here rather than whenever a lazy IOMMU domain
+ * would. Without an IOMMU a DMA address is the bus address and nothing
+ * can be taken back (Documentation/design.rst).
  */
 void dvp_export_unmap_importers(struct dvp_dmabuf *buf)
 {
@@ -368,7 +369,6 @@ struct dvp_dmabuf *dvp_export_create(struct dvp_device *dvp, unsigned int bar,
 	buf->bar = bar;
 	buf->memattr = DVP_DMA_BUF_MEMATTR_NC;
 	buf->owner = dvp;
-	spin_lock_init(&buf->link_lock);
 	INIT_LIST_HEAD(&buf->node);
 	ret = dvp_resolve_ranges(dvp, bar, ranges, buf);
 	if (ret)
@@ -441,17 +441,19 @@ int dvp_feature_dma_buf(struct dvp_device *dvp, u32 flags,
 
 /*
  * The start of every private feature that names a buffer: check the
- * flags against ops (GET, SET) and the size, copy the fixed-size payload.
- * 1 when there is work, 0 for PROBE, or -errno.
+ * flags against ops (GET, SET) and argsz against minsz, copy what the
+ * caller gave of the fixed-size payload and zero the rest (fields added
+ * later default to 0). 1 when there is work, 0 for PROBE, or -errno.
  */
 int dvp_feature_payload(u32 flags, void __user *arg, size_t argsz, u32 ops,
-			void *req, size_t size)
+			void *req, size_t minsz, size_t size)
 {
-	int ret = vfio_check_feature(flags, argsz, ops, size);
+	int ret = vfio_check_feature(flags, argsz, ops, minsz);
 
 	if (ret != 1)
 		return ret;
-	return copy_from_user(req, arg, size) ? -EFAULT : 1;
+	memset(req, 0, size);
+	return copy_from_user(req, arg, min(argsz, size)) ? -EFAULT : 1;
 }
 
 /* A reference on the dma-buf behind fd, if it is an export of dvp. */
@@ -482,7 +484,7 @@ int dvp_feature_revoke(struct dvp_device *dvp, u32 flags,
 	int ret;
 
 	ret = dvp_feature_payload(flags, arg, argsz, VFIO_DEVICE_FEATURE_SET,
-				  &req, sizeof(req));
+				  &req, sizeof(req), sizeof(req));
 	if (ret != 1)
 		return ret;
 	if (req.flags)

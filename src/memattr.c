@@ -160,7 +160,7 @@ static int dvp_bar_claim_at(struct dvp_device *dvp, u64 offset, u64 count)
 	struct pci_dev *pdev = dvp->core.pdev;
 	int ret;
 
-	if (index >= VFIO_PCI_ROM_REGION_INDEX || !count ||
+	if (index >= VFIO_PCI_ROM_REGION_INDEX ||
 	    !(pci_resource_flags(pdev, index) & IORESOURCE_MEM) ||
 	    !pci_resource_start(pdev, index) ||
 	    pos >= pci_resource_len(pdev, index) ||
@@ -178,11 +178,14 @@ static int dvp_bar_claim_at(struct dvp_device *dvp, u64 offset, u64 count)
 	return ret < 0 ? ret : 0;
 }
 
-/* read() and write() clip count to the BAR's end: one byte must fit. */
+/*
+ * read() and write() clip count to the BAR's end, and claim the BAR even
+ * for a count of 0: one byte must fit.
+ */
 ssize_t dvp_read(struct vfio_device *vdev, char __user *buf, size_t count,
 		 loff_t *ppos)
 {
-	int ret = dvp_bar_claim_at(dvp_from_vdev(vdev), *ppos, !!count);
+	int ret = dvp_bar_claim_at(dvp_from_vdev(vdev), *ppos, 1);
 
 	return ret ? ret : vfio_pci_core_read(vdev, buf, count, ppos);
 }
@@ -190,7 +193,7 @@ ssize_t dvp_read(struct vfio_device *vdev, char __user *buf, size_t count,
 ssize_t dvp_write_bar(struct vfio_device *vdev, const char __user *buf,
 		      size_t count, loff_t *ppos)
 {
-	int ret = dvp_bar_claim_at(dvp_from_vdev(vdev), *ppos, !!count);
+	int ret = dvp_bar_claim_at(dvp_from_vdev(vdev), *ppos, 1);
 
 	return ret ? ret : vfio_pci_core_write(vdev, buf, count, ppos);
 }
@@ -203,7 +206,7 @@ int dvp_ioeventfd_claim(struct dvp_device *dvp,
 	u32 size = ev->flags & VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
 	u64 pos = ev->offset & VFIO_PCI_OFFSET_MASK;
 
-	if (ev->argsz < sizeof(*ev) ||
+	if (ev->argsz < offsetofend(struct vfio_device_ioeventfd, fd) ||
 	    (ev->flags & ~VFIO_DEVICE_IOEVENTFD_SIZE_MASK) ||
 	    hweight32(size) != 1 || ev->fd < -1)
 		return 0;
@@ -257,8 +260,11 @@ int dvp_feature_memattr(struct dvp_device *dvp, u32 flags,
 	struct dvp_dmabuf *buf;
 	int ret;
 
+	/* Callers from before flags existed pass 8 bytes: flags is 0. */
 	ret = dvp_feature_payload(flags, arg, argsz, VFIO_DEVICE_FEATURE_SET |
-				  VFIO_DEVICE_FEATURE_GET, &req, sizeof(req));
+				  VFIO_DEVICE_FEATURE_GET, &req,
+				  offsetofend(struct dvp_dma_buf_memattr, memattr),
+				  sizeof(req));
 	if (ret != 1)
 		return ret;
 	if (req.flags)
@@ -282,7 +288,7 @@ int dvp_feature_memattr(struct dvp_device *dvp, u32 flags,
 	mutex_unlock(&dvp->lock);
 	dma_buf_put(dmabuf);
 	if (!ret && (flags & VFIO_DEVICE_FEATURE_GET) &&
-	    copy_to_user(arg, &req, sizeof(req)))
+	    copy_to_user(arg, &req, min(argsz, sizeof(req))))
 		ret = -EFAULT;
 	return ret;
 }

@@ -205,6 +205,11 @@ static const struct vm_operations_struct dvp_vm_ops = {
 #endif
 };
 
+static int dvp_buf_claim(struct dvp_device *dvp, struct dvp_dmabuf *buf)
+{
+	return dvp_bar_claim(dvp, buf->bar, buf->memattr);
+}
+
 /*
  * The dma-buf core checked that the VMA lies inside the buffer; mmap() of
  * a read-only fd with PROT_WRITE was refused by the VFS, but an importer
@@ -214,7 +219,6 @@ int dvp_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	struct dvp_dmabuf *buf = dmabuf->priv;
 	bool writable = dmabuf->file->f_mode & FMODE_WRITE;
-	struct dvp_device *dvp;
 	int memattr;
 
 	/* A private mapping of MMIO would be a COW PFNMAP: never. */
@@ -224,16 +228,7 @@ int dvp_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 		return -EACCES;
 
 	/* A detached buffer (device closed, revoked for good) maps nothing. */
-	dvp = dvp_access_get_device(buf);
-	if (!dvp)
-		return -ENODEV;
-	mutex_lock(&dvp->lock);
-	if (buf->dvp != dvp)
-		memattr = -ENODEV;
-	else
-		memattr = dvp_bar_claim(dvp, buf->bar, buf->memattr);
-	mutex_unlock(&dvp->lock);
-	vfio_put_device(&dvp->core.vdev);
+	memattr = dvp_access_with_device(buf, dvp_buf_claim);
 	if (memattr < 0)
 		return memattr;
 

@@ -64,8 +64,19 @@ long dvp_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg)
 	struct vfio_device_ioeventfd ev;
 	long ret;
 
-	if (cmd == VFIO_DEVICE_IOEVENTFD &&
-	    !copy_from_user(&ev, (void __user *)arg, sizeof(ev))) {
+	if (cmd == VFIO_DEVICE_IOEVENTFD) {
+		/* The core's own size: fd is the last field it reads. */
+		if (copy_from_user(&ev, (void __user *)arg,
+				   offsetofend(struct vfio_device_ioeventfd, fd)))
+			return -EFAULT;
+		/*
+		 * The core turns the offset into a signed BAR index: one with
+		 * bit 63 set would index before its arrays.
+		 */
+		if (ev.argsz >= offsetofend(struct vfio_device_ioeventfd, fd) &&
+		    VFIO_PCI_OFFSET_TO_INDEX(ev.offset) >
+		    VFIO_PCI_BAR5_REGION_INDEX)
+			return -EINVAL;
 		ret = dvp_ioeventfd_claim(dvp, &ev);
 		if (ret)
 			return ret;
