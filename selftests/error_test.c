@@ -153,37 +153,39 @@ static void wait_recovery(int kmsg, const char *bdf, int *revoked, int *done)
 	}
 }
 
+/*
+ * Open e1000e and, through its group, pci-testdev, the other function
+ * under the same root port, so that it stays runtime-active: recovery
+ * walks the bus holding pci_bus_sem and would runtime-resume it, and
+ * vfio_pci_core's runtime resume takes memory_lock, which a hot reset
+ * holds while it takes pci_bus_sem (a lock inversion in vfio-pci-core and
+ * the PCI core that lockdep reports; not this driver's locks). Returns
+ * pci-testdev's fd or -errno.
+ */
+static int open_e1000e_and_sibling(struct dvp_vfio *v)
+{
+	char bdf[32];
+	int ret;
+
+	ret = dvp_vfio_open_id(v, E1000E_VENDOR, E1000E_DEVICE);
+	if (!ret)
+		ret = dvp_find_bdf(TESTDEV_VENDOR, TESTDEV_DEVICE, bdf,
+				   sizeof(bdf));
+	if (!ret)
+		ret = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	return ret < 0 ? -errno : ret;
+}
+
 TEST(aer_error_revokes_until_recovered)
 {
-	struct aer_error_inj inj = { .uncor_status = PCI_ERR_UNC_COMP_TIME };
-	int fd, n, buf, kmsg, other, done = 0, revoked = 0;
-	unsigned int domain, bus, dev, fn;
+	int buf, kmsg, other, done = 0, revoked = 0;
 	struct dvp_vfio v;
-	char bdf[32];
 	uint8_t *map;
 
-	fd = open("/dev/aer_inject", O_WRONLY);
-	if (fd < 0)
+	if (access("/dev/aer_inject", W_OK))
 		SKIP(return, "this kernel has no aer_inject");
-	ASSERT_EQ(0, dvp_vfio_open_id(&v, E1000E_VENDOR, E1000E_DEVICE));
-	/*
-	 * Keep pci-testdev, the other function under the same root port,
-	 * open and so runtime-active: recovery walks the bus holding
-	 * pci_bus_sem and would runtime-resume it, and vfio_pci_core's
-	 * runtime resume takes memory_lock, which a hot reset holds while it
-	 * takes pci_bus_sem (a lock inversion in vfio-pci-core and the PCI
-	 * core that lockdep reports; not this driver's locks).
-	 */
-	ASSERT_EQ(0, dvp_find_bdf(TESTDEV_VENDOR, TESTDEV_DEVICE, bdf,
-				  sizeof(bdf)));
-	other = ioctl(v.group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	other = open_e1000e_and_sibling(&v);
 	ASSERT_LE(0, other);
-	n = sscanf(v.bdf, "%x:%x:%x.%x", &domain, &bus, &dev, &fn);
-	ASSERT_EQ(4, n);
-	inj.domain = domain;
-	inj.bus = bus;
-	inj.dev = dev;
-	inj.fn = fn;
 	/* e1000e's BAR 0 is registers: the export is only read. */
 	map = export_map(_metadata, v.device, 0, &buf);
 	ASSERT_NE(MAP_FAILED, map);
@@ -192,8 +194,7 @@ TEST(aer_error_revokes_until_recovered)
 	ASSERT_LE(0, kmsg);
 	EXPECT_EQ(1, dvp_touch_pages(map, 2 * PAGE));
 
-	ASSERT_EQ((ssize_t)sizeof(inj), write(fd, &inj, sizeof(inj)));
-	close(fd);
+	ASSERT_EQ(0, inject(v.bdf, PCI_ERR_UNC_COMP_TIME));
 	/* Recovery runs in the AER interrupt thread. */
 	wait_recovery(kmsg, v.bdf, &revoked, &done);
 	EXPECT_TRUE(done);
@@ -276,15 +277,10 @@ TEST(aer_fatal_error_waits_for_restore)
 	struct dvp_vfio v;
 	uint8_t *map;
 	uint16_t cmd;
-	char bdf[32];
 
 	if (access("/dev/aer_inject", W_OK))
 		SKIP(return, "this kernel has no aer_inject");
-	ASSERT_EQ(0, dvp_vfio_open_id(&v, E1000E_VENDOR, E1000E_DEVICE));
-	/* Runtime-active sibling: see aer_error_revokes_until_recovered. */
-	ASSERT_EQ(0, dvp_find_bdf(TESTDEV_VENDOR, TESTDEV_DEVICE, bdf,
-				  sizeof(bdf)));
-	other = ioctl(v.group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	other = open_e1000e_and_sibling(&v);
 	ASSERT_LE(0, other);
 	map = export_map_watch(_metadata, &v, &buf, &kmsg);
 	ASSERT_NE(MAP_FAILED, map);

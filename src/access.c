@@ -46,6 +46,10 @@
  *   mmap_lock -> dvp->lock           (mmap claims the BAR; a BAR mmap
  *                                     of the device fd creates its export)
  *
+ *   dvp->ioeventfd_lock, never held with dvp->lock (src/ioeventfd.c):
+ *   removing an ioeventfd waits for its write, which may wait for
+ *   memory_lock.
+ *
  * attach, map, unmap, pin and unpin run under the reservation lock
  * (importers call them so, sometimes from inside move_notify) or without
  * locks, and take nothing. release runs when the dma-buf goes, outside
@@ -75,12 +79,32 @@ void dvp_access_init(struct dvp_device *dvp)
 {
 	mutex_init(&dvp->lock);
 	INIT_LIST_HEAD(&dvp->dmabufs);
+	mutex_init(&dvp->ioeventfd_lock);
+	INIT_LIST_HEAD(&dvp->ioeventfds);
 }
 
 void dvp_access_destroy(struct dvp_device *dvp)
 {
 	WARN_ON(!list_empty(&dvp->dmabufs));
+	WARN_ON(!list_empty(&dvp->ioeventfds));
+	mutex_destroy(&dvp->ioeventfd_lock);
 	mutex_destroy(&dvp->lock);
+}
+
+/*
+ * Memory decode as vfio_pci_core sees it (its __vfio_pci_memory_enabled(),
+ * not exported): what gates the core's own BAR accesses. The caller holds
+ * memory_lock or copes with a stale answer.
+ */
+bool dvp_memory_enabled(struct vfio_pci_core_device *core)
+{
+	struct pci_dev *pdev = core->pdev;
+
+	if ((__force int)READ_ONCE(pdev->current_state) >=
+	    (__force int)PCI_D3hot)
+		return false;
+	return pdev->no_command_memory ||
+	       (READ_ONCE(core->vconfig[PCI_COMMAND]) & PCI_COMMAND_MEMORY);
 }
 
 /*
@@ -103,14 +127,10 @@ bool dvp_access_allowed(struct dvp_device *dvp)
 	if (!dvp->open || dvp->blockers || dvp->error)
 		return false;
 	/* A bit-field the core writes under memory_lock: a plain read. */
-	if (core->pm_runtime_engaged ||
-	    (__force int)READ_ONCE(pdev->current_state) >=
-	    (__force int)PCI_D3hot)
+	if (core->pm_runtime_engaged || !dvp_memory_enabled(core))
 		return false;
 	if (pdev->no_command_memory)
 		return true;
-	if (!(READ_ONCE(core->vconfig[PCI_COMMAND]) & PCI_COMMAND_MEMORY))
-		return false;
 	/* All ones: the device did not answer (link down). */
 	return !pci_read_config_word(pdev, PCI_COMMAND, &cmd) &&
 	       !PCI_POSSIBLE_ERROR(cmd) && (cmd & PCI_COMMAND_MEMORY);

@@ -36,6 +36,10 @@ struct dvp_device {
 	unsigned long wc_reserved;
 	/* Revokes whose importer fences did not signal in time. */
 	unsigned long fence_timeouts;
+	/* The ioeventfds of this session (src/ioeventfd.c), and their lock. */
+	struct mutex ioeventfd_lock;
+	struct list_head ioeventfds;
+	unsigned int nr_ioeventfds;
 };
 
 /*
@@ -109,6 +113,7 @@ void dvp_access_unblock(struct dvp_device *dvp);
 void dvp_access_refresh(struct dvp_device *dvp);
 void dvp_access_set_error(struct dvp_device *dvp, bool error);
 bool dvp_access_allowed(struct dvp_device *dvp);
+bool dvp_memory_enabled(struct vfio_pci_core_device *core);
 int dvp_access_attach(struct dvp_device *dvp, struct dvp_dmabuf *buf);
 int dvp_access_revoke_one(struct dvp_device *dvp, struct dvp_dmabuf *buf);
 int dvp_access_with_device(struct dvp_dmabuf *buf,
@@ -141,8 +146,11 @@ ssize_t dvp_read(struct vfio_device *vdev, char __user *buf, size_t count,
 		 loff_t *ppos);
 ssize_t dvp_write_bar(struct vfio_device *vdev, const char __user *buf,
 		      size_t count, loff_t *ppos);
-int dvp_ioeventfd_claim(struct dvp_device *dvp,
-			const struct vfio_device_ioeventfd *ev);
+int dvp_bar_claim_ioeventfd(struct dvp_device *dvp, unsigned int bar);
+
+/* ioeventfd.c: VFIO_DEVICE_IOEVENTFD from one copy of the request. */
+long dvp_ioctl_ioeventfd(struct dvp_device *dvp, void __user *arg);
+void dvp_ioeventfds_release(struct dvp_device *dvp);
 
 /* mmap.c: the one CPU mapping path, for exports and BAR mmaps alike. */
 int dvp_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);

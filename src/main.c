@@ -82,6 +82,7 @@ static int dvp_open_device(struct vfio_device *vdev)
 /* Exports outlive the device fd; their access ends here, for good. */
 static void dvp_close_device(struct vfio_device *vdev)
 {
+	dvp_ioeventfds_release(dvp_from_vdev(vdev));
 	dvp_access_close(dvp_from_vdev(vdev));
 	vfio_pci_core_close_device(vdev);
 	dvp_bar_release(dvp_from_vdev(vdev));

@@ -16,7 +16,8 @@
  *  - the claim is the first CPU use of the BAR in the session: the mmap
  *    of a buffer or of the device fd, read()/write() or an ioeventfd on
  *    the BAR. All of them claim here, under dvp->lock, before the core
- *    would claim the BAR itself (unlocked);
+ *    would claim the BAR itself (unlocked); ioeventfds are ours entirely
+ *    (src/ioeventfd.c);
  *  - the mmap of a buffer set to write-combining claims the BAR WC: WC is
  *    reserved over the whole BAR first, so the barmap inherits it; every
  *    other claim is uncached;
@@ -198,24 +199,21 @@ ssize_t dvp_write_bar(struct vfio_device *vdev, const char __user *buf,
 	return ret ? ret : vfio_pci_core_write(vdev, buf, count, ppos);
 }
 
-/* An ioeventfd the core would accept, as far as its checks go. */
-int dvp_ioeventfd_claim(struct dvp_device *dvp,
-			const struct vfio_device_ioeventfd *ev)
+/*
+ * Claim the BAR of a checked ioeventfd (src/ioeventfd.c): a memory BAR
+ * as any first use, an I/O BAR just gets its kernel mapping.
+ */
+int dvp_bar_claim_ioeventfd(struct dvp_device *dvp, unsigned int bar)
 {
-	struct vfio_pci_core_device *core = &dvp->core;
-	u32 size = ev->flags & VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
-	u64 pos = ev->offset & VFIO_PCI_OFFSET_MASK;
+	int ret;
 
-	if (ev->argsz < offsetofend(struct vfio_device_ioeventfd, fd) ||
-	    (ev->flags & ~VFIO_DEVICE_IOEVENTFD_SIZE_MASK) ||
-	    hweight32(size) != 1 || ev->fd < -1)
-		return 0;
-	/* The core refuses ioeventfds over the MSI-X table. */
-	if (VFIO_PCI_OFFSET_TO_INDEX(ev->offset) == core->msix_bar &&
-	    pos + size > core->msix_offset &&
-	    pos < core->msix_offset + core->msix_size)
-		return 0;
-	return dvp_bar_claim_at(dvp, ev->offset, size);
+	mutex_lock(&dvp->lock);
+	if (pci_resource_flags(dvp->core.pdev, bar) & IORESOURCE_MEM)
+		ret = dvp_bar_claim(dvp, bar, DVP_MEMATTR_BAR);
+	else
+		ret = dvp->open ? dvp_setup_barmap(&dvp->core, bar) : -ENODEV;
+	mutex_unlock(&dvp->lock);
+	return ret < 0 ? ret : 0;
 }
 
 /* After vfio_pci_core unmapped the BARs at close. */

@@ -55,32 +55,17 @@ ssize_t dvp_write(struct vfio_device *vdev, const char __user *buf,
 }
 
 /*
- * ioeventfd may claim a BAR (src/memattr.c); a successful function reset
- * leaves a device usable that AER recovery left failed.
+ * ioeventfds are served here, not by the core (src/ioeventfd.c); a
+ * successful function reset leaves a device usable that AER recovery left
+ * failed.
  */
 long dvp_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg)
 {
 	struct dvp_device *dvp = dvp_from_vdev(vdev);
-	struct vfio_device_ioeventfd ev;
 	long ret;
 
-	if (cmd == VFIO_DEVICE_IOEVENTFD) {
-		/* The core's own size: fd is the last field it reads. */
-		if (copy_from_user(&ev, (void __user *)arg,
-				   offsetofend(struct vfio_device_ioeventfd, fd)))
-			return -EFAULT;
-		/*
-		 * The core turns the offset into a signed BAR index: one with
-		 * bit 63 set would index before its arrays.
-		 */
-		if (ev.argsz >= offsetofend(struct vfio_device_ioeventfd, fd) &&
-		    VFIO_PCI_OFFSET_TO_INDEX(ev.offset) >
-		    VFIO_PCI_BAR5_REGION_INDEX)
-			return -EINVAL;
-		ret = dvp_ioeventfd_claim(dvp, &ev);
-		if (ret)
-			return ret;
-	}
+	if (cmd == VFIO_DEVICE_IOEVENTFD)
+		return dvp_ioctl_ioeventfd(dvp, (void __user *)arg);
 	ret = vfio_pci_core_ioctl(vdev, cmd, arg);
 	if (cmd == VFIO_DEVICE_RESET && !ret)
 		dvp_access_set_error(dvp, false);
