@@ -77,6 +77,9 @@ DEFINE_STATIC_SRCU(dvp_srcu);
 
 void dvp_access_init(struct dvp_device *dvp)
 {
+	static atomic64_t last_id;
+
+	dvp->id = atomic64_inc_return(&last_id);
 	mutex_init(&dvp->lock);
 	INIT_LIST_HEAD(&dvp->dmabufs);
 	mutex_init(&dvp->ioeventfd_lock);

@@ -34,6 +34,8 @@ struct dvp_device {
 	bool open;
 	/* BARs whose write-combining memory type this session reserved. */
 	unsigned long wc_reserved;
+	/* Unique while the module is loaded, unlike the address. */
+	u64 id;
 	/* Revokes whose importer fences did not signal in time. */
 	unsigned long fence_timeouts;
 	/* The ioeventfds of this session (src/ioeventfd.c), and their lock. */
@@ -68,8 +70,8 @@ struct dvp_dmabuf {
 	 * held by an O_PATH open), so the file is never used to revoke.
 	 */
 	struct inode *inode;
-	/* The exporting device, compared but never dereferenced. */
-	const struct dvp_device *owner;
+	/* dvp->id of the exporting device, which may be gone. */
+	u64 owner_id;
 	/*
 	 * The device while attached, NULL once detached: written under
 	 * dvp->lock, read under it or in dvp_srcu (src/access.c).

@@ -368,7 +368,7 @@ struct dvp_dmabuf *dvp_export_create(struct dvp_device *dvp, unsigned int bar,
 	buf->nr_ranges = nr_ranges;
 	buf->bar = bar;
 	buf->memattr = DVP_DMA_BUF_MEMATTR_NC;
-	buf->owner = dvp;
+	buf->owner_id = dvp->id;
 	INIT_LIST_HEAD(&buf->node);
 	ret = dvp_resolve_ranges(dvp, bar, ranges, buf);
 	if (ret)
@@ -468,7 +468,7 @@ struct dma_buf *dvp_dmabuf_get(struct dvp_device *dvp, int fd)
 	buf = dmabuf->priv;
 	if (dmabuf->ops != &dvp_dmabuf_ops)
 		ret = -EINVAL;
-	else if (buf->owner != dvp)
+	else if (buf->owner_id != dvp->id)
 		ret = -ENODEV;
 	else
 		return dmabuf;
