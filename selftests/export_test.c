@@ -161,6 +161,11 @@ TEST_F(exp, region_not_a_bar_enodev)
 	EXPECT_EQ(-ENODEV, export1(&self->v, 100, 0, PAGE, 0));
 }
 
+/*
+ * The other E2BIG, a buffer whose map would need more than 131072 sg
+ * entries, takes overlapping ranges of several GiB each: no BAR here is
+ * that large, so that cap is reviewed rather than tested.
+ */
 TEST_F(exp, too_many_ranges_e2big)
 {
 	struct vfio_region_dma_range *r;
