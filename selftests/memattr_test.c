@@ -301,6 +301,14 @@ TEST_F(ma, refused_device_fd_uses_claim_nothing)
 	ev.offset = ri.offset + ri.size - 4;
 	EXPECT_EQ(-1, ioctl(self->v.device, VFIO_DEVICE_IOEVENTFD, &ev));
 	EXPECT_EQ(EINVAL, errno);
+	/* Removing an ioeventfd that does not exist. */
+	ev.flags = VFIO_DEVICE_IOEVENTFD_32;
+	ev.offset = ri.offset + 3 * MIB;
+	fd = ev.fd;
+	ev.fd = -1;
+	EXPECT_EQ(-1, ioctl(self->v.device, VFIO_DEVICE_IOEVENTFD, &ev));
+	EXPECT_EQ(ENODEV, errno);
+	ev.fd = fd;
 	/* An offset the core would turn into a negative BAR index. */
 	ev.flags = VFIO_DEVICE_IOEVENTFD_32;
 	ev.offset = (1ULL << 63) | (3 * MIB);

@@ -46,9 +46,10 @@
  *   mmap_lock -> dvp->lock           (mmap claims the BAR; a BAR mmap
  *                                     of the device fd creates its export)
  *
- *   dvp->ioeventfd_lock, never held with dvp->lock (src/ioeventfd.c):
- *   removing an ioeventfd waits for its write, which may wait for
- *   memory_lock.
+ *   dev_set->lock (close) -> dvp->ioeventfd_lock -> the ioeventfd's
+ *   write (vfio_virqfd_disable() waits for it) -> memory_lock (read);
+ *   never held with dvp->lock, which a reset takes under memory_lock
+ *   (src/ioeventfd.c).
  *
  * attach, map, unmap, pin and unpin run under the reservation lock
  * (importers call them so, sometimes from inside move_notify) or without

@@ -188,9 +188,12 @@ long dvp_ioctl_ioeventfd(struct dvp_device *dvp, void __user *arg)
 	pos = req.offset & VFIO_PCI_OFFSET_MASK;
 	count = req.flags & VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
 
-	ret = dvp_bar_claim_ioeventfd(dvp, bar);
-	if (ret)
-		return ret;
+	/* Only an ioeventfd to add claims the BAR; none lives unclaimed. */
+	if (req.fd >= 0) {
+		ret = dvp_bar_claim_ioeventfd(dvp, bar);
+		if (ret)
+			return ret;
+	}
 
 	mutex_lock(&dvp->ioeventfd_lock);
 	list_for_each_entry(ev, &dvp->ioeventfds, node) {
