@@ -55,11 +55,12 @@
  * (importers call them so, sometimes from inside move_notify) or without
  * locks, and take nothing. release runs when the dma-buf goes, outside
  * every lock here, and takes dvp->lock to leave the list if still
- * attached; fput() under dvp->lock only defers that release. mmap takes dvp->lock to see
- * whether the device closed and to claim the BAR (src/memattr.c), as do
- * read, write and ioeventfd of a BAR not yet claimed.
- * reset_prepare/reset_done may run with memory_lock held for write by the
- * resetting task, so nothing here takes memory_lock.
+ * attached; fput() under dvp->lock only defers that release. mmap takes
+ * dvp->lock to see whether the buffer is still attached and to claim the
+ * BAR (src/memattr.c), as do read, write and ioeventfd of a BAR not yet
+ * claimed. reset_prepare/reset_done may run with memory_lock held for
+ * write by the resetting task, so nothing here takes memory_lock; only
+ * the ioeventfd writes take it, for read, as the core's own do.
  */
 #include <linux/dma-resv.h>
 #include <linux/fs.h>
