@@ -27,6 +27,8 @@ B         := $(CURDIR)/build/$(KERNEL)
 KSFT      := $(DVP_CACHE)/src/linux-source-6.1/tools/testing/selftests
 CHECKPATCH := $(DVP_CACHE)/src/linux-source-6.1/scripts/checkpatch.pl
 
+NPROC     := $(shell nproc)
+
 MODULE_SRCS := Kbuild $(wildcard src/*.[ch] include/*.h uapi/*.h selftests/importer/*.[ch])
 
 TEST_CFLAGS := -O2 -g -Wall -Werror -static -pthread -D_GNU_SOURCE \
@@ -86,7 +88,7 @@ sparse:
 
 sparse-one: $(B)/dmabuf-vfio-pci.ko
 	@find $(B) -name '*.o' -delete
-	@out=$$($(MAKE) -s --no-print-directory -C $(KDIR) M=$(B) W=1 C=1 modules 2>&1 | \
+	@out=$$($(MAKE) -s --no-print-directory -j$(NPROC) -C $(KDIR) M=$(B) W=1 C=1 modules 2>&1 | \
 		grep -v -e '^Skipping BTF' -e 'the compiler differs' -e '^  You are using'); \
 	if [ -n "$$out" ]; then echo "$$out"; echo "sparse/W=1 ($(KERNEL)): not clean"; exit 1; fi; \
 	echo "sparse/W=1 ($(KERNEL)): clean"
