@@ -749,6 +749,16 @@ TEST_F(imp, fenced_work_finishes_before_the_mapping_goes)
 	EXPECT_EQ(-1, host_check(self, 0, 0x3d01));
 }
 
+/* Revoke the buffer for good; *ms: how long after t0 it returned. */
+static int revoke_timed(struct _test_data_imp *self,
+			const struct timespec *t0, long *ms)
+{
+	int ret = dvp_revoke_buffer(self->v.device, self->buf, 0);
+
+	*ms = ms_since(t0);
+	return ret;
+}
+
 TEST_F(imp, revoke_waits_for_fence)
 {
 	struct signaler sig = { .ti = self->ti, .delay_ms = 300 };
@@ -764,8 +774,7 @@ TEST_F(imp, revoke_waits_for_fence)
 	/* From before the thread starts: the signal comes 300 ms after t0. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ASSERT_EQ(0, pthread_create(&sig.thread, NULL, signal_later, &sig));
-	ret = dvp_revoke_buffer(self->v.device, self->buf, 0);
-	ms = ms_since(&t0);
+	ret = revoke_timed(self, &t0, &ms);
 	ASSERT_EQ(0, pthread_join(sig.thread, NULL));
 	TH_LOG("revoke returned %d after %ld ms", ret, ms);
 	EXPECT_EQ(0, ret);
@@ -788,8 +797,7 @@ TEST_F(imp, revoke_times_out_on_pending_fence)
 	ASSERT_LE(0, kmsg);
 	ASSERT_EQ(0, ioctl(self->ti, DVP_TI_FENCE_ADD));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = dvp_revoke_buffer(self->v.device, self->buf, 0);
-	ms = ms_since(&t0);
+	ret = revoke_timed(self, &t0, &ms);
 	TH_LOG("revoke returned %d after %ld ms", ret, ms);
 	EXPECT_EQ(-ETIMEDOUT, ret);
 	EXPECT_LE(900, ms);

@@ -107,6 +107,11 @@ TEST_F(iev, every_size_lands)
 	}
 }
 
+/*
+ * What the user sees: nothing reaches the device while decode is off
+ * (QEMU drops BAR writes then as well, so this half checks the whole
+ * path, not the driver's gate alone), and writes resume once it is on.
+ */
 TEST_F(iev, decode_off_drops_the_write)
 {
 	uint64_t off = AT + 4096;

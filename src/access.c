@@ -113,10 +113,10 @@ bool dvp_memory_enabled(struct vfio_pci_core_device *core)
 }
 
 /*
- * Mirrors vfio_pci_core's own __vfio_pci_memory_enabled(), which is not
- * exported, plus the states in which the core itself refuses BAR access.
- * vconfig is read without memory_lock: every writer that clears decode
- * blocks access first, so a stale "enabled" is never acted upon. The
+ * The core's own test (dvp_memory_enabled()), plus the states in which
+ * the core itself refuses BAR access. vconfig is read without
+ * memory_lock: every writer that clears decode blocks access first, so a
+ * stale "enabled" is never acted upon. The
  * device's own command register is read too: after a fatal error's bus
  * reset it is cleared while vconfig still says "on", until the core
  * restores the BARs at the user's next write of the command register.
@@ -144,7 +144,9 @@ bool dvp_access_allowed(struct dvp_device *dvp)
 /*
  * Move one attached export to state. Revoking it tells the importers,
  * zaps its CPU mappings and marks it for dvp_wait_fences(), which takes
- * the importers' DMA mappings down once their fences are done.
+ * the importers' DMA mappings down once their fences are done. Closing it
+ * marks it even when it was revoked before: their work must be done before
+ * the device is reset and handed on.
  */
 static void dvp_buf_set_state(struct dvp_dmabuf *buf,
 			      enum dvp_buf_state state)
@@ -164,6 +166,8 @@ static void dvp_buf_set_state(struct dvp_dmabuf *buf,
 		/* Importers may map again. */
 		dma_buf_move_notify(dmabuf);
 	}
+	if (state == DVP_BUF_CLOSED)
+		buf->wait_fences = true;
 	dma_resv_unlock(dmabuf->resv);
 	if (old != state)
 		pci_dbg(buf->dvp->core.pdev, "dma-buf %lu %s\n",
@@ -203,9 +207,9 @@ static unsigned int dvp_wait_fences(struct dvp_device *dvp)
 			continue;
 		buf->wait_fences = false;
 		done = dvp_fences_done(buf, deadline);
+		/* Marked buffers stay revoked: dvp->lock is held throughout. */
 		dma_resv_lock(buf->dmabuf->resv, NULL);
-		if (buf->state != DVP_BUF_LIVE)
-			dvp_export_unmap_importers(buf);
+		dvp_export_unmap_importers(buf);
 		dma_resv_unlock(buf->dmabuf->resv);
 		if (done)
 			continue;
@@ -310,9 +314,7 @@ void dvp_access_open(struct dvp_device *dvp)
 /*
  * Close revokes every export for good and detaches it, before
  * vfio_pci_core tears the device down: the exports outlive the device fd,
- * their access and their hold on the device do not. Buffers revoked
- * earlier are waited for again: their importers' work must be done before
- * the device is reset and handed on.
+ * their access and their hold on the device do not.
  */
 void dvp_access_close(struct dvp_device *dvp)
 {
@@ -320,10 +322,8 @@ void dvp_access_close(struct dvp_device *dvp)
 
 	mutex_lock(&dvp->lock);
 	dvp->open = false;
-	list_for_each_entry(buf, &dvp->dmabufs, node) {
+	list_for_each_entry(buf, &dvp->dmabufs, node)
 		dvp_buf_set_state(buf, DVP_BUF_CLOSED);
-		buf->wait_fences = true;
-	}
 	dvp_wait_fences(dvp);
 	list_for_each_entry_safe(buf, tmp, &dvp->dmabufs, node)
 		dvp_buf_detach(buf);
@@ -344,7 +344,6 @@ int dvp_access_revoke_one(struct dvp_device *dvp, struct dvp_dmabuf *buf)
 	mutex_lock(&dvp->lock);
 	if (buf->dvp == dvp) {
 		dvp_buf_set_state(buf, DVP_BUF_CLOSED);
-		buf->wait_fences = true;
 		ret = dvp_wait_fences(dvp) ? -ETIMEDOUT : 0;
 		dvp_buf_detach(buf);
 	}

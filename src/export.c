@@ -90,6 +90,24 @@ static int dvp_dmabuf_attach(struct dma_buf *dmabuf,
 	return 0;
 }
 
+/* Unmap a mapping's DMA addresses unless a revoke did; true if it did now. */
+static bool dvp_map_tear_down(struct device *dev, struct dvp_map *map)
+{
+	if (map->torn_down)
+		return false;
+	dvp_unmap_segments(dev, &map->sgt, map->sgt.nents, map->dir);
+	map->torn_down = true;
+	return true;
+}
+
+static void dvp_map_free(struct device *dev, struct dvp_map *map)
+{
+	dvp_map_tear_down(dev, map);
+	list_del(&map->node);
+	sg_free_table(&map->sgt);
+	kfree(map);
+}
+
 static void dvp_dmabuf_detach(struct dma_buf *dmabuf,
 			      struct dma_buf_attachment *attach)
 {
@@ -97,13 +115,8 @@ static void dvp_dmabuf_detach(struct dma_buf *dmabuf,
 	struct dvp_map *map, *tmp;
 
 	/* An importer that detaches still mapped: off the list, unreachable. */
-	list_for_each_entry_safe(map, tmp, &a->maps, node) {
-		if (!map->torn_down)
-			dvp_unmap_segments(attach->dev, &map->sgt,
-					   map->sgt.nents, map->dir);
-		sg_free_table(&map->sgt);
-		kfree(map);
-	}
+	list_for_each_entry_safe(map, tmp, &a->maps, node)
+		dvp_map_free(attach->dev, map);
 	kfree(a);
 }
 
@@ -221,14 +234,8 @@ err_free:
 static void dvp_dmabuf_unmap(struct dma_buf_attachment *attach,
 			     struct sg_table *sgt, enum dma_data_direction dir)
 {
-	struct dvp_map *map = container_of(sgt, struct dvp_map, sgt);
-
 	dma_resv_assert_held(attach->dmabuf->resv);
-	if (!map->torn_down)
-		dvp_unmap_segments(attach->dev, sgt, sgt->nents, dir);
-	list_del(&map->node);
-	sg_free_table(sgt);
-	kfree(map);
+	dvp_map_free(attach->dev, container_of(sgt, struct dvp_map, sgt));
 }
 
 /*
@@ -250,14 +257,8 @@ void dvp_export_unmap_importers(struct dvp_dmabuf *buf)
 		struct iommu_domain *domain;
 		bool unmapped = false;
 
-		list_for_each_entry(map, &a->maps, node) {
-			if (map->torn_down)
-				continue;
-			dvp_unmap_segments(attach->dev, &map->sgt,
-					   map->sgt.nents, map->dir);
-			map->torn_down = true;
-			unmapped = true;
-		}
+		list_for_each_entry(map, &a->maps, node)
+			unmapped |= dvp_map_tear_down(attach->dev, map);
 		domain = unmapped ? iommu_get_domain_for_dev(attach->dev) : NULL;
 		if (domain)
 			iommu_flush_iotlb_all(domain);

@@ -73,37 +73,37 @@ static void dvp_ioeventfd_write(struct dvp_ioeventfd *ev)
 	}
 }
 
+/* A memory BAR only while decode is on; the caller holds memory_lock. */
+static void dvp_ioeventfd_write_gated(struct dvp_ioeventfd *ev)
+{
+	if (!ev->test_mem || dvp_memory_enabled(&ev->dvp->core))
+		dvp_ioeventfd_write(ev);
+}
+
 /* From the eventfd's wake-up, atomic: a contended lock goes to the thread. */
 static int dvp_ioeventfd_handler(void *opaque, void *unused)
 {
 	struct dvp_ioeventfd *ev = opaque;
-	struct vfio_pci_core_device *core = &ev->dvp->core;
+	struct rw_semaphore *memory_lock = &ev->dvp->core.memory_lock;
 
-	if (!ev->test_mem) {
-		dvp_ioeventfd_write(ev);
-		return 0;
-	}
-	if (!down_read_trylock(&core->memory_lock))
+	if (ev->test_mem && !down_read_trylock(memory_lock))
 		return 1;
-	if (dvp_memory_enabled(core))
-		dvp_ioeventfd_write(ev);
-	up_read(&core->memory_lock);
+	dvp_ioeventfd_write_gated(ev);
+	if (ev->test_mem)
+		up_read(memory_lock);
 	return 0;
 }
 
 static void dvp_ioeventfd_thread(void *opaque, void *unused)
 {
 	struct dvp_ioeventfd *ev = opaque;
-	struct vfio_pci_core_device *core = &ev->dvp->core;
+	struct rw_semaphore *memory_lock = &ev->dvp->core.memory_lock;
 
-	if (!ev->test_mem) {
-		dvp_ioeventfd_write(ev);
-		return;
-	}
-	down_read(&core->memory_lock);
-	if (dvp_memory_enabled(core))
-		dvp_ioeventfd_write(ev);
-	up_read(&core->memory_lock);
+	if (ev->test_mem)
+		down_read(memory_lock);
+	dvp_ioeventfd_write_gated(ev);
+	if (ev->test_mem)
+		up_read(memory_lock);
 }
 
 /* The core's checks, on our copy; the BAR index is unsigned here. */
